@@ -1,0 +1,31 @@
+// swift-tools-version: 6.0
+// surgery — a pure-Swift numerics reference for training-free PCA surgery on Llama-family models.
+// No package dependencies and no C targets. See README.md for the build flags published numbers used.
+import PackageDescription
+
+// Kernel targets are optimized even in debug builds: the GEMM runs ~400× slower at -Onone.
+let optimizedEvenInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
+let package = Package(
+    name: "surgery",
+    products: [
+        .executable(name: "surgery", targets: ["SurgeryCLI"]),
+        .library(name: "SurgeryKit", targets: ["Tensor", "Linalg", "Llama", "Surgery"]),
+    ],
+    targets: [
+        .target(name: "Tensor", swiftSettings: optimizedEvenInDebug),
+        .target(name: "Linalg", dependencies: ["Tensor"], swiftSettings: optimizedEvenInDebug),
+        .target(name: "Llama", dependencies: ["Tensor"], swiftSettings: optimizedEvenInDebug),
+        .target(name: "Surgery", dependencies: ["Tensor", "Linalg", "Llama"], swiftSettings: optimizedEvenInDebug),
+        .executableTarget(name: "SurgeryCLI", dependencies: ["Tensor", "Linalg", "Llama", "Surgery"]),
+        .executableTarget(name: "Benchmarks", dependencies: ["Tensor", "Linalg", "Llama", "Surgery"],
+                          path: "Benchmarks"),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
+        .testTarget(name: "LinalgTests", dependencies: ["Linalg", "Tensor", "TestSupport"]),
+        .testTarget(name: "LlamaTests", dependencies: ["Llama", "Tensor", "TestSupport"]),
+        .testTarget(name: "SurgeryTests", dependencies: ["Surgery", "Llama", "Linalg", "Tensor", "TestSupport"]),
+        .testTarget(name: "SurgeryCLITests", dependencies: ["SurgeryCLI", "TestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

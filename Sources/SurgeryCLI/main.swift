@@ -1,0 +1,2 @@
+// The `surgery` command.
+print("surgery: no commands yet")
