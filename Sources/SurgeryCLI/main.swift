@@ -1,2 +1,69 @@
-// The `surgery` command.
-print("surgery: no commands yet")
+// The `surgery` command: parses arguments, calls the library, prints results. Exit status 0 on
+// success, 2 on bad input (usage, unreadable or invalid files), 1 on an unexpected failure.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+let commands: [String: (inout Arguments) throws -> Void] = [
+    "inspect": runInspect,
+]
+let flagNames: Set<String> = ["json", "chat", "help", "faithful"]
+
+@MainActor
+func main() -> Int32 {
+    var raw = Array(CommandLine.arguments.dropFirst())
+    guard let name = raw.first, name != "--help", name != "-h", name != "help" else {
+        print(usage)
+        return raw.isEmpty ? 2 : 0
+    }
+    raw.removeFirst()
+    guard let command = commands[name] else {
+        printError("unknown command \"\(name)\"\n\n\(usage)")
+        return 2
+    }
+    if raw.contains("--help") || raw.contains("-h") {
+        print(usage)
+        return 0
+    }
+    do {
+        var arguments = try Arguments(raw, flagNames: flagNames)
+        try command(&arguments)
+        return 0
+    } catch let error as UsageError {
+        printError("\(error.description)\nrun `surgery --help` for the options")
+        return 2
+    } catch {
+        printError(String(describing: error))
+        return 2
+    }
+}
+
+func printError(_ message: String) {
+    writeStandardError("surgery: error: \(message)\n")
+}
+
+/// Progress and status lines go to stderr so that stdout holds only results.
+func status(_ message: String) {
+    writeStandardError(message + "\n")
+}
+
+/// A progress line that rewrites itself (carriage return, no newline).
+func progressLine(_ message: String) {
+    writeStandardError("\r\u{1B}[K" + message)
+}
+
+func writeStandardError(_ text: String) {
+    var bytes = Array(text.utf8)
+    bytes.withUnsafeMutableBytes { raw in
+        var offset = 0
+        while offset < raw.count {
+            let written = write(2, raw.baseAddress! + offset, raw.count - offset)
+            if written <= 0 { return }
+            offset += written
+        }
+    }
+}
+
+exit(main())

@@ -1,0 +1,117 @@
+// Canonical (Hugging Face) tensor names of a Llama model, their shapes, and the one mapping table
+// from llama.cpp's GGUF names. Also undoes the row permutation llama.cpp applies to Q and K.
+import Tensor
+
+/// The projections and norms of one decoder layer, by their Hugging Face suffix.
+public enum LayerTensor: String, CaseIterable, Sendable {
+    case inputNorm = "input_layernorm.weight"
+    case q = "self_attn.q_proj.weight"
+    case k = "self_attn.k_proj.weight"
+    case v = "self_attn.v_proj.weight"
+    case o = "self_attn.o_proj.weight"
+    case postAttentionNorm = "post_attention_layernorm.weight"
+    case gate = "mlp.gate_proj.weight"
+    case up = "mlp.up_proj.weight"
+    case down = "mlp.down_proj.weight"
+
+    /// The canonical name in layer `layer`, e.g. `model.layers.3.self_attn.k_proj.weight`.
+    public func name(layer: Int) -> String { "model.layers.\(layer).\(rawValue)" }
+
+    /// Shape in PyTorch layout (`[out, in]` for projections).
+    public func shape(_ c: Config) -> [Int] {
+        switch self {
+        case .inputNorm, .postAttentionNorm: [c.hiddenSize]
+        case .q: [c.headCount * c.headDim, c.hiddenSize]
+        case .k, .v: [c.kvHeadCount * c.headDim, c.hiddenSize]
+        case .o: [c.hiddenSize, c.headCount * c.headDim]
+        case .gate, .up: [c.intermediateSize, c.hiddenSize]
+        case .down: [c.hiddenSize, c.intermediateSize]
+        }
+    }
+
+    /// The module kind as in PyTorch's listing of a LlamaForCausalLM.
+    public var moduleKind: String {
+        switch self {
+        case .inputNorm, .postAttentionNorm: "LlamaRMSNorm"
+        default: "Linear"
+        }
+    }
+}
+
+public enum ModelTensor {
+    public static let embedding = "model.embed_tokens.weight"
+    public static let finalNorm = "model.norm.weight"
+    public static let outputHead = "lm_head.weight"
+
+    /// Every tensor the forward pass needs, with its shape, in data-flow order.
+    public static func required(_ c: Config) -> [(name: String, shape: [Int])] {
+        var list: [(String, [Int])] = [(embedding, [c.vocabSize, c.hiddenSize])]
+        for layer in 0..<c.layerCount {
+            for t in LayerTensor.allCases { list.append((t.name(layer: layer), t.shape(c))) }
+        }
+        list.append((finalNorm, [c.hiddenSize]))
+        if !c.tiedEmbeddings { list.append((outputHead, [c.vocabSize, c.hiddenSize])) }
+        return list
+    }
+}
+
+// MARK: - GGUF names
+
+/// llama.cpp's tensor names (gguf-py `MODEL_TENSOR` for LLAMA) → Hugging Face names.
+enum GGUFNames {
+    static let layerSuffixes: [String: LayerTensor] = [
+        "attn_norm.weight": .inputNorm,
+        "attn_q.weight": .q,
+        "attn_k.weight": .k,
+        "attn_v.weight": .v,
+        "attn_output.weight": .o,
+        "ffn_norm.weight": .postAttentionNorm,
+        "ffn_gate.weight": .gate,
+        "ffn_up.weight": .up,
+        "ffn_down.weight": .down,
+    ]
+    static let globals: [String: String] = [
+        "token_embd.weight": ModelTensor.embedding,
+        "output_norm.weight": ModelTensor.finalNorm,
+        "output.weight": ModelTensor.outputHead,
+    ]
+
+    /// The canonical name of a GGUF tensor, or nil for one this project does not use
+    /// (e.g. `rope_freqs.weight`).
+    static func canonical(_ ggufName: String) -> String? {
+        if let name = globals[ggufName] { return name }
+        guard ggufName.hasPrefix("blk.") else { return nil }
+        let rest = ggufName.dropFirst(4)
+        guard let dot = rest.firstIndex(of: "."), let layer = Int(rest[..<dot]),
+              let tensor = layerSuffixes[String(rest[rest.index(after: dot)...])] else { return nil }
+        return tensor.name(layer: layer)
+    }
+}
+
+// MARK: - llama.cpp's Q/K row permutation
+
+/// llama.cpp's converter (`convert_hf_to_gguf.py`, `LlamaModel.permute`) reorders the rows of
+/// q_proj and k_proj so that its RoPE can rotate adjacent pairs (2i, 2i+1) instead of Hugging Face's
+/// "rotate half" pairs (i, i + Dh/2):
+///
+///     gguf = hf.reshape(heads, 2, Dh/2, cols).swapaxes(1, 2).reshape(rows, cols)
+///
+/// so GGUF row `h·Dh + 2j + s` holds HF row `h·Dh + s·Dh/2 + j` (s ∈ {0, 1}, j < Dh/2).
+/// This undoes it: returns the rows in Hugging Face order. `w` is (heads·Dh, cols).
+package func unpermuteQK(_ w: Tensor, heads: Int) -> Tensor {
+    let rows = w.shape[0], cols = w.shape[1]
+    let headDim = rows / heads, half = headDim / 2
+    var out = [Float](repeating: 0, count: rows * cols)
+    w.scalars.withUnsafeBufferPointer { src in
+        for h in 0..<heads {
+            for j in 0..<half {
+                for s in 0..<2 {
+                    let from = (h * headDim + 2 * j + s) * cols
+                    let to = (h * headDim + s * half + j) * cols
+                    for c in 0..<cols { out[to + c] = src[from + c] }
+                }
+            }
+        }
+    }
+    return Tensor(shape: w.shape, scalars: out)
+}
