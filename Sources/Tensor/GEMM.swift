@@ -62,6 +62,11 @@ enum GEMMBlocking {
     static let nr = 32
     static let kc = 256
     static let ncMax = 512
+    /// Packed B is made a chunk of columns at a time, about this many floats (8 MB).
+    static let chunkFloats = 2 << 20
+    /// Tasks per processor in the compute grid: a few, so a thread slowed by another process does
+    /// not hold up the others for long.
+    static let tasksPerProcessor = 4
     /// Below this many multiply-adds (~20 µs on one core) the job runs on one thread: starting the
     /// parallel loop costs more than it saves.
     static let parallelMinimumWork = 2_000_000
@@ -98,12 +103,22 @@ private func packBPanel(b: UnsafePointer<Float>, ldb: Int, transposeB: Bool, n: 
     let nr = GEMMBlocking.nr
     let columns = min(nr, n - j0)
     if transposeB {
-        // B stored (n, k): column j of the product is row j of storage, read along p.
-        for col in 0..<columns {
-            let src = b + (j0 + col) * ldb + p0
-            for p in 0..<kb { dst[p * nr + col] = src[p] }
+        // B stored (n, k): column j of the product is row j of storage, read along p. Each half of
+        // the panel (16 rows of storage) is transposed 16 × 16 at a time in registers.
+        for half in stride(from: 0, to: nr, by: 16) {
+            let rows = min(16, max(0, columns - half))
+            let src = b + (j0 + half) * ldb + p0
+            var p = 0
+            if rows == 16 {
+                while p + 16 <= kb {
+                    transpose16x16(src + p, ld: ldb, into: dst + p * nr + half, ld: nr)
+                    p += 16
+                }
+            }
+            for row in 0..<16 {
+                for q in p..<kb { dst[q * nr + half + row] = row < rows ? src[row * ldb + q] : 0 }
+            }
         }
-        if columns < nr { for p in 0..<kb { (dst + p * nr + columns).update(repeating: 0, count: nr - columns) } }
     } else {
         // B stored (k, n): step p is a contiguous run of row p + p0.
         for p in 0..<kb {
@@ -113,6 +128,26 @@ private func packBPanel(b: UnsafePointer<Float>, ldb: Int, transposeB: Bool, n: 
             if columns < nr { (row + columns).update(repeating: 0, count: nr - columns) }
         }
     }
+}
+
+/// dst (16 × 16, leading dimension ldDst, 64-byte aligned rows) = srcᵀ (16 × 16, leading dimension
+/// ld). Four rounds of "unzip" on pairs of rows: round by round, row index bits and column index bits
+/// rotate through each other, and after four rounds (log₂ 16) they have swapped — a transpose.
+@inline(__always)
+private func transpose16x16(_ src: UnsafePointer<Float>, ld: Int, into dst: UnsafeMutablePointer<Float>, ld ldDst: Int) {
+    typealias V = SIMD16<Float>
+    var v = InlineArray<16, V>(repeating: V())
+    for r in 0..<16 { v[r] = UnsafeRawPointer(src + r * ld).loadUnaligned(as: V.self) }
+    for _ in 0..<4 {
+        var w = InlineArray<16, V>(repeating: V())
+        for i in 0..<8 {
+            let pair = SIMD32<Float>(lowHalf: v[2 * i], highHalf: v[2 * i + 1])
+            w[i] = pair.evenHalf
+            w[i + 8] = pair.oddHalf
+        }
+        v = w
+    }
+    for r in 0..<16 { UnsafeMutableRawPointer(dst + r * ldDst).storeBytes(of: v[r], as: V.self) }
 }
 
 // MARK: - Fast: micro-kernel
@@ -161,8 +196,10 @@ private func microKernel(kb: Int, a: UnsafePointer<Float>, b: UnsafePointer<Floa
 
 // MARK: - Fast: packed GEMM driver
 
-/// Packs all of A and B (in parallel), then splits C into a grid of blocks, one task each. A task
-/// walks the depth blocks in order, so its C block accumulates in one order whatever the threads do.
+/// Packs A once and B a chunk of columns at a time (bounding the scratch memory: the LM head's B has
+/// 49,152 rows), each in parallel, then splits the chunk's part of C into a grid of blocks, one task
+/// each. A task walks the depth blocks in order, so its C block accumulates in one order whatever
+/// the threads do.
 private func packedGEMM(m: Int, n: Int, k: Int,
                         a: UnsafePointer<Float>, lda: Int,
                         b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
@@ -170,78 +207,79 @@ private func packedGEMM(m: Int, n: Int, k: Int,
     let mr = GEMMBlocking.mr, nr = GEMMBlocking.nr, kc = GEMMBlocking.kc
     let mPanels = (m + mr - 1) / mr, nPanels = (n + nr - 1) / nr
     let depthBlocks = (k + kc - 1) / kc
-    let packedA = UnsafeMutablePointer<Float>.allocate(capacity: mPanels * mr * k)
-    let packedB = UnsafeMutablePointer<Float>.allocate(capacity: nPanels * nr * k)
-    defer { packedA.deallocate(); packedB.deallocate() }
+    // Columns per chunk: whole multiples of a task's column block, about `chunkFloats` packed floats.
+    let chunkPanels = min(nPanels, max(GEMMBlocking.ncMax / nr, GEMMBlocking.chunkFloats / (k * nr)))
+    let chunks = (nPanels + chunkPanels - 1) / chunkPanels
     let parallel = m * n * k >= GEMMBlocking.parallelMinimumWork
+    let aIn = SharedPointer(readOnly: a), bIn = SharedPointer(readOnly: b), out = SharedPointer(c)
 
-    // Pack: one job per panel (all depth blocks of it).
-    let sharedA = SharedPointer(packedA), sharedB = SharedPointer(packedB)
-    let aIn = SharedPointer(readOnly: a), bIn = SharedPointer(readOnly: b)
-    let packJob: @Sendable (Int) -> Void = { job in
-        for block in 0..<depthBlocks {
-            let p0 = block * kc, kb = min(kc, k - p0)
-            if job < mPanels {
-                packAPanel(a: aIn.base, lda: lda, m: m, i0: job * mr, p0: p0, kb: kb,
-                           dst: sharedA.base + p0 * mPanels * mr + job * mr * kb)
-            } else {
-                let q = job - mPanels
-                packBPanel(b: bIn.base, ldb: ldb, transposeB: transposeB, n: n, j0: q * nr, p0: p0, kb: kb,
-                           dst: sharedB.base + p0 * nPanels * nr + q * nr * kb)
-            }
-        }
-    }
-    if parallel { parallelFor(mPanels + nPanels, packJob) } else { for job in 0..<(mPanels + nPanels) { packJob(job) } }
+    Scratch.withFloats(mPanels * mr * k + chunkPanels * nr * k) { scratch in
+        let packedA = SharedPointer(scratch), packedB = SharedPointer(scratch + mPanels * mr * k)
+        for chunk in 0..<chunks {
+            let firstPanel = chunk * chunkPanels, panels = min(chunkPanels, nPanels - firstPanel)
 
-    // Compute: a grid of C blocks, rowPanels × columnPanels panels each.
-    let columnPanels = min(nPanels, GEMMBlocking.ncMax / nr)
-    let columnBlocks = (nPanels + columnPanels - 1) / columnPanels
-    let wantedTasks = parallel ? 4 * activeProcessorCount : 1
-    let rowPanels = (mPanels + wantedRowBlocks(mPanels, wantedTasks, columnBlocks) - 1)
-        / wantedRowBlocks(mPanels, wantedTasks, columnBlocks)
-    let rowBlocks = (mPanels + rowPanels - 1) / rowPanels
-    let out = SharedPointer(c)
-    let computeJob: @Sendable (Int) -> Void = { task in
-        let rowBlock = task / columnBlocks, columnBlock = task % columnBlocks
-        let firstRowPanel = rowBlock * rowPanels, endRowPanel = min(mPanels, firstRowPanel + rowPanels)
-        let firstColumnPanel = columnBlock * columnPanels, endColumnPanel = min(nPanels, firstColumnPanel + columnPanels)
-        var edge = EdgeTile()                       // scratch tile for panels that overhang C
-        for block in 0..<depthBlocks {
-            let p0 = block * kc, kb = min(kc, k - p0)
-            let aBlock = sharedA.base + p0 * mPanels * mr, bBlock = sharedB.base + p0 * nPanels * nr
-            for ip in firstRowPanel..<endRowPanel {
-                let i0 = ip * mr, rows = min(mr, m - i0)
-                let aPanel = aBlock + ip * mr * kb
-                for jp in firstColumnPanel..<endColumnPanel {
-                    let j0 = jp * nr, columns = min(nr, n - j0)
-                    let bPanel = bBlock + jp * nr * kb
-                    if rows == mr && columns == nr {
-                        microKernel(kb: kb, a: aPanel, b: bPanel, c: out.base + i0 * ldc + j0, ldc: ldc,
-                                    accumulate: block > 0)
+            // Pack: one job per panel, all depth blocks of it. A is packed with the first chunk.
+            let aJobs = chunk == 0 ? mPanels : 0
+            let packJob: @Sendable (Int) -> Void = { job in
+                for block in 0..<depthBlocks {
+                    let p0 = block * kc, kb = min(kc, k - p0)
+                    if job < aJobs {
+                        packAPanel(a: aIn.base, lda: lda, m: m, i0: job * mr, p0: p0, kb: kb,
+                                   dst: packedA.base + p0 * mPanels * mr + job * mr * kb)
                     } else {
-                        edge.withPointer { tile in
-                            microKernel(kb: kb, a: aPanel, b: bPanel, c: tile, ldc: nr, accumulate: false)
-                            for r in 0..<rows {
-                                let dst = out.base + (i0 + r) * ldc + j0, src = tile + r * nr
-                                if block > 0 {
-                                    for col in 0..<columns { dst[col] += src[col] }
-                                } else {
-                                    dst.update(from: src, count: columns)
+                        let q = job - aJobs
+                        packBPanel(b: bIn.base, ldb: ldb, transposeB: transposeB, n: n, j0: (firstPanel + q) * nr,
+                                   p0: p0, kb: kb, dst: packedB.base + p0 * panels * nr + q * nr * kb)
+                    }
+                }
+            }
+            if parallel { parallelFor(aJobs + panels, packJob) } else { for job in 0..<(aJobs + panels) { packJob(job) } }
+
+            // Compute: a grid of C blocks, rowPanels × columnPanels panels each.
+            let columnBlocks = (panels + GEMMBlocking.ncMax / nr - 1) / (GEMMBlocking.ncMax / nr)
+            let columnPanels = (panels + columnBlocks - 1) / columnBlocks
+            let wantedTasks = parallel ? GEMMBlocking.tasksPerProcessor * activeProcessorCount : 1
+            let wantedRowBlocks = min(mPanels, max(1, (wantedTasks + columnBlocks - 1) / columnBlocks))
+            let rowPanels = (mPanels + wantedRowBlocks - 1) / wantedRowBlocks
+            let rowBlocks = (mPanels + rowPanels - 1) / rowPanels
+            let computeJob: @Sendable (Int) -> Void = { task in
+                let rowBlock = task / columnBlocks, columnBlock = task % columnBlocks
+                let rowPanelRange = (rowBlock * rowPanels)..<min(mPanels, (rowBlock + 1) * rowPanels)
+                let columnPanelRange = (columnBlock * columnPanels)..<min(panels, (columnBlock + 1) * columnPanels)
+                var edge = EdgeTile()                  // scratch tile for panels that overhang C
+                for block in 0..<depthBlocks {
+                    let p0 = block * kc, kb = min(kc, k - p0)
+                    let aBlock = packedA.base + p0 * mPanels * mr, bBlock = packedB.base + p0 * panels * nr
+                    for ip in rowPanelRange {
+                        let i0 = ip * mr, rows = min(mr, m - i0)
+                        let aPanel = aBlock + ip * mr * kb
+                        for jp in columnPanelRange {
+                            let j0 = (firstPanel + jp) * nr, columns = min(nr, n - j0)
+                            let bPanel = bBlock + jp * nr * kb
+                            if rows == mr && columns == nr {
+                                microKernel(kb: kb, a: aPanel, b: bPanel, c: out.base + i0 * ldc + j0, ldc: ldc,
+                                            accumulate: block > 0)
+                            } else {
+                                edge.withPointer { tile in
+                                    microKernel(kb: kb, a: aPanel, b: bPanel, c: tile, ldc: nr, accumulate: false)
+                                    for r in 0..<rows {
+                                        let dst = out.base + (i0 + r) * ldc + j0, src = tile + r * nr
+                                        if block > 0 {
+                                            for col in 0..<columns { dst[col] += src[col] }
+                                        } else {
+                                            dst.update(from: src, count: columns)
+                                        }
+                                    }
                                 }
                             }
                         }
                     }
                 }
             }
+            let tasks = rowBlocks * columnBlocks
+            if parallel { parallelFor(tasks, computeJob) } else { for task in 0..<tasks { computeJob(task) } }
         }
     }
-    let tasks = rowBlocks * columnBlocks
-    if parallel { parallelFor(tasks, computeJob) } else { for task in 0..<tasks { computeJob(task) } }
-}
-
-/// How many blocks to cut the row panels into so that there are about `tasks` blocks in all.
-private func wantedRowBlocks(_ mPanels: Int, _ tasks: Int, _ columnBlocks: Int) -> Int {
-    min(mPanels, max(1, (tasks + columnBlocks - 1) / columnBlocks))
 }
 
 /// Scratch storage for one mr × nr tile of C (6 × 32 floats), on the stack.
