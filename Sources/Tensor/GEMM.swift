@@ -282,14 +282,12 @@ private func packedGEMM(m: Int, n: Int, k: Int,
     }
 }
 
-/// Scratch storage for one mr × nr tile of C (6 × 32 floats), on the stack.
+/// Scratch storage for one mr × nr tile of C, on the stack.
 private struct EdgeTile {
-    var rows: (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>,
-               SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>)
-        = (.zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero)
+    var storage = InlineArray<24, SIMD16<Float>>(repeating: .zero)    // room for mr × nr ≤ 12 × 32
 
     mutating func withPointer(_ body: (UnsafeMutablePointer<Float>) -> Void) {
-        withUnsafeMutableBytes(of: &rows) { body($0.baseAddress!.assumingMemoryBound(to: Float.self)) }
+        withUnsafeMutableBytes(of: &storage) { body($0.baseAddress!.assumingMemoryBound(to: Float.self)) }
     }
 }
 

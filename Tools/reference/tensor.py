@@ -110,12 +110,110 @@ def narrowing(rng):
     return int(bits.size)
 
 
+# MARK: - Kernels: small random inputs through PyTorch / transformers / numpy
+
+def kernels(rng):
+    """Each case: inputs and outputs as raw .f32 under kernels/, shapes and parameters in kernels.json."""
+    import torch.nn.functional as F
+    import transformers
+    from transformers import LlamaConfig
+    from transformers.models.llama.modeling_llama import LlamaRMSNorm, LlamaRotaryEmbedding, apply_rotary_pos_emb
+
+    cases = []
+    torch.manual_seed(SEED)
+
+    def f32(a):
+        return np.asarray(a, dtype=np.float32)
+
+    def save(case, **arrays):
+        files = {}
+        for key, value in arrays.items():
+            name = f"kernels/{case['name']}_{key}.f32"
+            write(name, f32(value).ravel(), np.float32)
+            files[key] = name
+        case["files"] = files
+        cases.append(case)
+
+    # RMSNorm: transformers' LlamaRMSNorm with a random weight, odd and model-sized widths.
+    # The last case has mean(x²) near ε, so ε's placement matters.
+    for rows, dim, eps, scale in [(3, 37, 1e-5, 3), (2, 576, 1e-5, 3), (4, 16, 1e-6, 1), (3, 50, 1e-5, 3e-3)]:
+        x = rng.normal(size=(rows, dim)).astype(np.float32) * scale
+        w = rng.normal(size=dim).astype(np.float32)
+        norm = LlamaRMSNorm(dim, eps=eps)
+        with torch.no_grad():
+            norm.weight.copy_(torch.from_numpy(w))
+            y = norm(torch.from_numpy(x)).numpy()
+        save({"name": f"rmsnorm_{rows}x{dim}", "kernel": "rmsnorm", "rows": rows, "dim": dim, "epsilon": eps},
+             x=x, weight=w, y=y)
+
+    # Softmax, log-softmax, log-sum-exp over rows: mixed scales, one row with a huge spread, a row
+    # with −∞ entries (masked positions), odd and vector-multiple widths.
+    for rows, columns in [(5, 45), (3, 16), (2, 1000)]:
+        x = (rng.normal(size=(rows, columns)) * np.array([1, 10, 30, 0.1, 3][:rows])[:, None]).astype(np.float32)
+        if rows >= 3:
+            x[2, ::3] = -np.inf
+        t = torch.from_numpy(x)
+        save({"name": f"softmax_{rows}x{columns}", "kernel": "softmax", "rows": rows, "columns": columns},
+             x=x, softmax=torch.softmax(t, -1).numpy(), logsoftmax=torch.log_softmax(t, -1).numpy(),
+             logsumexp=torch.logsumexp(t, -1).numpy())
+
+    # NLL and KL(p ‖ q) per row from two sets of logits, as perplexity and model comparison use them.
+    rows, columns = 4, 1003
+    p = (rng.normal(size=(rows, columns)) * 4).astype(np.float32)
+    q = (p + rng.normal(size=(rows, columns)) * 0.5).astype(np.float32)
+    targets = rng.integers(0, columns, size=rows)
+    tp, tq = torch.from_numpy(p), torch.from_numpy(q)
+    nll = F.cross_entropy(tp, torch.from_numpy(targets), reduction="none").numpy()
+    kl = F.kl_div(torch.log_softmax(tq, -1), torch.log_softmax(tp, -1), log_target=True, reduction="none").sum(-1).numpy()
+    save({"name": f"divergence_{rows}x{columns}", "kernel": "divergence", "rows": rows, "columns": columns,
+          "targets": [int(t) for t in targets]}, p=p, q=q, nll=nll, kl=kl)
+
+    # SiLU and SwiGLU: torch.nn.functional.silu; inputs across the range, plus extremes.
+    x = np.concatenate([rng.uniform(-20, 20, size=990), [-200, -100, -88, -30, 0, 1e-30, 30, 88, 100, 200]]).astype(np.float32)
+    save({"name": "silu_1000", "kernel": "silu", "count": x.size}, x=x, y=F.silu(torch.from_numpy(x)).numpy())
+    g = rng.normal(size=333).astype(np.float32) * 4
+    u = rng.normal(size=333).astype(np.float32)
+    y = (F.silu(torch.from_numpy(g)) * torch.from_numpy(u)).numpy()
+    save({"name": "swiglu_333", "kernel": "swiglu", "count": g.size}, gate=g, up=u, y=y)
+
+    # RoPE: transformers' LlamaRotaryEmbedding + apply_rotary_pos_emb (rotate half), (T, H, Dh) inputs
+    # at scattered positions; SmolLM2's head dim and θ, and an odd half-width.
+    for heads, head_dim, theta, positions in [(3, 64, 100000.0, [0, 1, 7, 100, 511, 2047, 8191]),
+                                               (2, 40, 10000.0, [0, 3, 64, 1000, 4095])]:
+        config = LlamaConfig(hidden_size=heads * head_dim, num_attention_heads=heads, num_key_value_heads=heads,
+                             head_dim=head_dim, rope_theta=theta, max_position_embeddings=max(positions) + 1)
+        rotary = LlamaRotaryEmbedding(config)
+        T = len(positions)
+        x = rng.normal(size=(T, heads, head_dim)).astype(np.float32)
+        q = torch.from_numpy(x).transpose(0, 1).unsqueeze(0)                      # (1, H, T, Dh)
+        cos, sin = rotary(q, torch.tensor([positions]))
+        y, _ = apply_rotary_pos_emb(q, q, cos, sin)
+        y = y.squeeze(0).transpose(0, 1).contiguous().numpy()                    # (T, H, Dh)
+        save({"name": f"rope_{heads}x{head_dim}", "kernel": "rope", "heads": heads, "headDim": head_dim,
+              "theta": theta, "positions": positions}, x=x, y=y,
+             cos=cos.squeeze(0)[:, : head_dim // 2].numpy(), sin=sin.squeeze(0)[:, : head_dim // 2].numpy())
+
+    # GEMM: numpy (OpenBLAS sgemm) on odd shapes, both B layouts.
+    m, n, k = 37, 41, 29
+    a = rng.uniform(-1, 1, size=(m, k)).astype(np.float32)
+    b = rng.uniform(-1, 1, size=(k, n)).astype(np.float32)
+    save({"name": f"gemm_{m}x{n}x{k}", "kernel": "gemm", "m": m, "n": n, "k": k}, a=a, b=b, bT=b.T.copy(), c=a @ b)
+
+    with open(os.path.join(OUT, "kernels.json"), "w") as f:
+        json.dump({"provenance": {"tool": f"torch {torch.__version__}, transformers {transformers.__version__}, "
+                                          f"numpy {np.__version__}", "command": "Tools/reference/run.sh tensor.py",
+                                  "seed": SEED},
+                   "cases": cases}, f, indent=1)
+        f.write("\n")
+
+
 # MARK: - Manifest
 
 def main():
     rng = np.random.default_rng(SEED)
     widening()
     count = narrowing(rng)
+    kernels(rng)
     manifest = {
         "provenance": {
             "tool": f"numpy {np.__version__}, torch {torch.__version__}, python {sys.version.split()[0]}",
