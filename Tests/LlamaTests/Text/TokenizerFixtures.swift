@@ -147,3 +147,12 @@ struct SplitMix64: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+/// GPT-2's byte alphabet, restated for tests: printable Latin-1 bytes stand for themselves, the others
+/// take U+0100… in byte order.
+func gpt2Scalar(_ b: UInt8) -> Unicode.Scalar {
+    func printable(_ x: Int) -> Bool { (33...126).contains(x) || (161...172).contains(x) || (174...255).contains(x) }
+    if printable(Int(b)) { return Unicode.Scalar(b) }
+    let rank = (0..<Int(b)).filter { !printable($0) }.count
+    return Unicode.Scalar(UInt32(256 + rank))!
+}
