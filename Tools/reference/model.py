@@ -209,11 +209,107 @@ def smollm2():
 
 # MARK: - The tiny fixture model: prefill logits and KV-cache decode
 
+# The tiny random Llama (vocab 96, D 64, 4 query heads, 2 KV heads, 2 layers, untied) is read
+# from the committed files, Tests/Fixtures/tiny/f32 (config.json + model.safetensors), or from
+# $TINY_MODEL. The tied variant (1 layer, bf16 on disk) is read from the sibling folder `tied`.
 TINY_DIR = os.environ.get("TINY_MODEL", os.path.join(FIXTURES, "tiny", "f32"))
+TINY_DECODE_PREFILL = 5          # decode test: prefill this many tokens, then one token per step
+
+
+def tiny_sequences(vocab):
+    rng = np.random.default_rng(20240611)
+    return [
+        [1, 5, 17, 42, 88, 3, 64, 9],                              # a short one starting at BOS id
+        [7],                                                       # a single token
+        rng.integers(0, vocab, size=40).tolist(),                  # 40 seeded random tokens
+    ]
+
+
+def load_tiny(directory, torch):
+    from transformers import AutoModelForCausalLM
+    model = AutoModelForCausalLM.from_pretrained(directory, dtype=torch.float32,
+                                                 attn_implementation="eager")
+    return model.eval()
 
 
 def tiny():
-    raise SystemExit("tiny: not written yet")
+    torch = torch_setup()
+    import copy
+    from transformers import DynamicCache
+    if not os.path.isfile(os.path.join(TINY_DIR, "model.safetensors")):
+        raise SystemExit(f"tiny: {TINY_DIR}/model.safetensors is missing (run formats.py first, "
+                         "or set TINY_MODEL)")
+    model = load_tiny(TINY_DIR, torch)
+    model64 = copy.deepcopy(model).double()
+    vocab = model.config.vocab_size
+    seqs = tiny_sequences(vocab)
+    manifest = {"provenance": {
+        "tool": "transformers LlamaForCausalLM (eager attention), torch CPU, 2 threads, float32",
+        "versions": versions(), "command": COMMAND + " tiny",
+        "model_dir": "Tests/Fixtures/tiny/f32",
+        "model_safetensors_sha256": sha256_file(os.path.join(TINY_DIR, "model.safetensors")),
+        "config_sha256": sha256_file(os.path.join(TINY_DIR, "config.json")),
+    }, "vocab_size": vocab, "prefill": []}
+
+    # Prefill: logits of every position of each sequence, one forward without a cache.
+    for i, ids in enumerate(seqs):
+        with torch.no_grad():
+            x = torch.tensor([ids])
+            logits = model(input_ids=x, use_cache=False).logits[0].float().numpy()     # (T, V)
+            logits64 = model64(input_ids=x, use_cache=False).logits[0].numpy()
+        name = f"tiny_prefill_{i}"
+        write_i32(os.path.join(OUT, f"{name}_ids.i32"), ids)
+        manifest["prefill"].append({
+            "ids": ids, "ids_file": f"model/{name}_ids.i32",
+            "logits_file": f"model/{name}_logits.f32", "logits_shape":
+                write_f32(os.path.join(OUT, f"{name}_logits.f32"), logits),
+            "max_abs_diff_float32_vs_float64_model": float(np.abs(logits - logits64).max()),
+        })
+
+    # Decode: prefill the first tokens into a KV cache, then feed one token at a time. Row t of
+    # the file holds the logits after token t, from whichever call produced them.
+    ids = seqs[2]
+    rows = []
+    cache = DynamicCache()
+    with torch.no_grad():
+        out = model(input_ids=torch.tensor([ids[:TINY_DECODE_PREFILL]]), past_key_values=cache,
+                    use_cache=True)
+        rows.extend(out.logits[0].float().numpy())
+        cache = out.past_key_values
+        for t in range(TINY_DECODE_PREFILL, len(ids)):
+            out = model(input_ids=torch.tensor([[ids[t]]]), past_key_values=cache,
+                        use_cache=True)
+            rows.append(out.logits[0, -1].float().numpy())
+            cache = out.past_key_values
+    rows = np.array(rows)
+    full = np.fromfile(os.path.join(OUT, "tiny_prefill_2_logits.f32"), dtype="<f4").reshape(
+        rows.shape)
+    manifest["decode"] = {
+        "ids": ids, "prefill_tokens": TINY_DECODE_PREFILL,
+        "logits_file": "model/tiny_decode_logits.f32",
+        "logits_shape": write_f32(os.path.join(OUT, "tiny_decode_logits.f32"), rows),
+        "max_abs_diff_vs_full_prefill": float(np.abs(rows - full).max()),
+        "note": ("transformers DynamicCache: one forward of the first prefill_tokens ids, then one "
+                 "forward per remaining id; row t = logits after ids[0...t]. Compare with "
+                 "tiny_prefill_2 (same ids, one forward)."),
+    }
+    log(f"tiny: decode vs prefill max|Δ| {manifest['decode']['max_abs_diff_vs_full_prefill']:.3g}")
+
+    # The tied variant (1 layer, lm_head = embed_tokens, bf16 on disk widened to float32).
+    tied_dir = os.path.join(os.path.dirname(TINY_DIR), "tied")
+    if os.path.isfile(os.path.join(tied_dir, "model.safetensors")):
+        tied = load_tiny(tied_dir, torch)
+        assert tied.config.tie_word_embeddings
+        with torch.no_grad():
+            logits = tied(input_ids=torch.tensor([seqs[0]]), use_cache=False).logits[0].numpy()
+        manifest["tied_prefill"] = {
+            "model_dir": "Tests/Fixtures/tiny/tied",
+            "model_safetensors_sha256": sha256_file(os.path.join(tied_dir, "model.safetensors")),
+            "ids": seqs[0], "logits_file": "model/tiny_tied_prefill_logits.f32",
+            "logits_shape": write_f32(os.path.join(OUT, "tiny_tied_prefill_logits.f32"), logits),
+        }
+    write_json(os.path.join(OUT, "tiny.json"), manifest)
+    log("wrote", os.path.join(OUT, "tiny.json"))
 
 
 if __name__ == "__main__":

@@ -256,11 +256,60 @@ def matrices(model):
 
 # MARK: - Part 2: the tiny fixture model, full reconstructed matrices
 
+# The tiny random Llama from Tests/Fixtures/tiny/f32 (or $TINY_MODEL): per layer q (64×64),
+# k and v (32×64), stacked K/V (64×64). Every reconstruction is stored whole, as float32 [out, in].
 TINY_DIR = os.environ.get("TINY_MODEL", os.path.join(FIXTURES, "tiny", "f32"))
 
 
 def tiny():
-    raise SystemExit("tiny: not written yet")
+    import torch
+    from safetensors.torch import load_file
+    from common_ref import sha256_file
+    path = os.path.join(TINY_DIR, "model.safetensors")
+    if not os.path.isfile(path):
+        raise SystemExit(f"tiny: {path} is missing (run formats.py first, or set TINY_MODEL)")
+    state = load_file(path)
+    layers = sorted({int(k.split(".")[2]) for k in state if k.startswith("model.layers.")})
+    # As the original: `.float().numpy()` of each projection weight.
+    weights = [{m: state[f"model.layers.{i}.self_attn.{m}_proj.weight"].float().numpy()
+                for m in "qkv"} for i in layers]
+    with threadpool_limits(limits=1, user_api="blas"):
+        fits = [fit_layer(w) for w in weights]
+        fits64 = [fit_layer(w, np.float64) for w in weights]
+    counts = []
+    for i, (f32, f64) in enumerate(zip(fits, fits64)):
+        row = {"layer": i}
+        for m in ["q", "k", "v", "kv"]:
+            a, b = (f32[m], f64[m]) if m == "kv" else (f32[m][0], f64[m][0])
+            row[m] = {tname(t): count_detail(a, b, t) for t in COUNT_THRESHOLDS + [1.0]}
+            row[m + "_explained_variance_ratio"] = b.pca.explained_variance_ratio_.tolist()
+        counts.append(row)
+    recon = []
+    for i in range(len(layers)):
+        for mode in MODES:
+            for centring in CENTRINGS:
+                for t in RECON_THRESHOLDS:
+                    r32 = layer_reconstruction(fits[i], mode, centring, t)
+                    r64 = layer_reconstruction(fits64[i], mode, centring, t)
+                    for m in "qkv":
+                        if mode == "shared-kv" and m == "q":
+                            continue                       # identical to separate q
+                        R, n = r32[m]
+                        fit = fits[i][m][0] if mode == "separate" else fits[i]["kv"]
+                        name = f"study/tiny/L{i}_{mode}_{centring}_{tname(t)}_{m}.f32"
+                        e = {"layer": i, "mode": mode, "centring": centring, "threshold": t,
+                             "matrix": m, "n": n, "gap_at_n": gap_at(fit, n), "file": name}
+                        e.update(checksums(R, weights[i][m], r64[m][0]))
+                        write_f32(os.path.join(FIXTURES, name), R)
+                        recon.append(e)
+    out = {"provenance": {
+        "tool": "scikit-learn PCA(svd_solver='full') on float32 weights as in the original study",
+        "versions": versions(), "command": COMMAND + " tiny",
+        "model_dir": "Tests/Fixtures/tiny/f32",
+        "model_safetensors_sha256": sha256_file(path)},
+        "counts": counts, "reconstructions": recon}
+    write_json(os.path.join(OUT, "tiny.json"), out)
+    log(f"tiny: {len(recon)} full reconstructions →", os.path.join(OUT, "tiny.json"))
 
 
 # MARK: - Part 3: surgered SmolLM2 on P1-16 WikiText-2 (perplexity, KL, top-1, generations)
