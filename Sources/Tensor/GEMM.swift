@@ -67,9 +67,6 @@ enum GEMMBlocking {
     /// Tasks per processor in the compute grid: a few, so a thread slowed by another process does
     /// not hold up the others for long.
     static let tasksPerProcessor = 4
-    /// Below this many multiply-adds (~20 µs on one core) the job runs on one thread: starting the
-    /// parallel loop costs more than it saves.
-    static let parallelMinimumWork = 2_000_000
 }
 
 // MARK: - Fast: packing
@@ -210,7 +207,7 @@ private func packedGEMM(m: Int, n: Int, k: Int,
     // Columns per chunk: whole multiples of a task's column block, about `chunkFloats` packed floats.
     let chunkPanels = min(nPanels, max(GEMMBlocking.ncMax / nr, GEMMBlocking.chunkFloats / (k * nr)))
     let chunks = (nPanels + chunkPanels - 1) / chunkPanels
-    let parallel = m * n * k >= GEMMBlocking.parallelMinimumWork
+    let parallel = m * n * k >= parallelMinimumWork
     let aIn = SharedPointer(readOnly: a), bIn = SharedPointer(readOnly: b), out = SharedPointer(c)
 
     Scratch.withFloats(mPanels * mr * k + chunkPanels * nr * k) { scratch in
@@ -296,8 +293,8 @@ private struct EdgeTile {
 enum GEMVLimits {
     /// Up to this many rows of A, B is streamed once from its own layout rather than packed.
     static let maximumRows = 4
-    /// Below this many multiply-adds the product runs on one thread.
-    static let parallelMinimumWork = 4_000_000
+    /// Columns of C per parallel job.
+    static let columnsPerJob = 64
 }
 
 /// C (m×n) for small m: every row of A against B, B read in its own layout.
@@ -305,16 +302,13 @@ private func gemvRows(m: Int, n: Int, k: Int,
                       a: UnsafePointer<Float>, lda: Int,
                       b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
                       c: UnsafeMutablePointer<Float>, ldc: Int) {
-    // Split the columns of C into chunks; each job does its chunk for every row of A.
-    let chunk = 64
-    let chunks = (n + chunk - 1) / chunk
-    let jobs = m * n * k >= GEMVLimits.parallelMinimumWork ? min(chunks, 2 * activeProcessorCount) : 1
-    let chunksPerJob = (chunks + jobs - 1) / jobs
+    // Split the columns of C into chunks, one job each; a job does its chunk for every row of A.
+    let chunk = GEMVLimits.columnsPerJob
+    let jobs = (n + chunk - 1) / chunk
     let aIn = SharedPointer(readOnly: a), bIn = SharedPointer(readOnly: b)
     let out = SharedPointer(c)
     let job: @Sendable (Int) -> Void = { job in
-        let j0 = job * chunksPerJob * chunk, j1 = min(n, j0 + chunksPerJob * chunk)
-        if j0 >= j1 { return }
+        let j0 = job * chunk, j1 = min(n, j0 + chunk)
         for i in 0..<m {
             if transposeB {
                 gemvTransposed(n: j1 - j0, k: k, x: aIn.base + i * lda, w: bIn.base + j0 * ldb, ldw: ldb,
@@ -325,7 +319,7 @@ private func gemvRows(m: Int, n: Int, k: Int,
             }
         }
     }
-    if jobs > 1 { parallelFor(jobs, job) } else { job(0) }
+    if m * n * k >= parallelMinimumWork { parallelFor(jobs, job) } else { for j in 0..<jobs { job(j) } }
 }
 
 /// y (n) = W x: y[j] = Σ_p W[j, p] · x[p], W stored (n, k) with leading dimension ldw. Four rows of W
