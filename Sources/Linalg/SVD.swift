@@ -66,7 +66,7 @@ private func squareishSVD(_ a: Matrix, vectors: SingularVectors) throws(LinalgEr
 
 /// Flips each column of U (and the matching row of Vᵀ) so that its largest-magnitude entry, the
 /// first on a tie, is positive (svd_flip with u_based_decision=True).
-func flipSignsByU(u: inout Matrix, vt: inout Matrix?) {
+package func flipSignsByU(u: inout Matrix, vt: inout Matrix?) {
     let m = u.rows, k = u.columns
     for j in 0..<k {
         var best = 0
@@ -80,7 +80,7 @@ func flipSignsByU(u: inout Matrix, vt: inout Matrix?) {
 
 /// Flips each row of Vᵀ (and the matching column of U) so that its largest-magnitude entry, the
 /// first on a tie, is positive (svd_flip with u_based_decision=False — scikit-learn's PCA).
-func flipSignsByV(u: inout Matrix?, vt: inout Matrix) {
+package func flipSignsByV(u: inout Matrix?, vt: inout Matrix) {
     let k = vt.rows, n = vt.columns
     for i in 0..<k {
         var best = 0

@@ -115,6 +115,69 @@ def svd_cases():
     return manifest
 
 
+# MARK: - The project's generator, written again from its published definition
+
+MASK = (1 << 64) - 1
+
+
+def splitmix64_states(seed, count):
+    state, out = seed & MASK, []
+    for _ in range(count):
+        state = (state + 0x9E3779B97F4A7C15) & MASK
+        z = state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
+        out.append(z ^ (z >> 31))
+    return out
+
+
+def xoshiro256starstar(seed):
+    """xoshiro256** (Blackman & Vigna, prng.di.unimi.it/xoshiro256starstar.c), SplitMix64-seeded."""
+    s = splitmix64_states(seed, 4)
+    rotl = lambda x, k: ((x << k) | (x >> (64 - k))) & MASK
+    while True:
+        result = (rotl((s[1] * 5) & MASK, 7) * 9) & MASK
+        t = (s[1] << 17) & MASK
+        s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3]; s[2] ^= t
+        s[3] = rotl(s[3], 45)
+        yield result
+
+
+def polar_gaussians(seed, count):
+    """Marsaglia's polar method on uniforms (top 53 bits)·2⁻⁵³, with the platform's math.log."""
+    import math
+    gen, out = xoshiro256starstar(seed), []
+    while len(out) < count:
+        x = 2 * ((next(gen) >> 11) * 2.0 ** -53) - 1
+        y = 2 * ((next(gen) >> 11) * 2.0 ** -53) - 1
+        s = x * x + y * y
+        if s >= 1 or s == 0:
+            continue
+        f = math.sqrt(-2 * math.log(s) / s)
+        out += [x * f, y * f]
+    return out[:count]
+
+
+def pairwise_sum_reference():
+    """np.sum of float32 arrays (numpy's pairwise summation in float32): heavy-tailed values so that
+    the summation order shows in the last bits."""
+    rng = np.random.default_rng(11)
+    lengths = [1, 7, 8, 9, 16, 127, 128, 129, 300, 576, 2048]
+    arrays = [(rng.random(n) ** 8 * 100).astype(np.float32) for n in lengths]
+    return {"lengths": lengths,
+            "values": write("pairwise/values.f32", np.concatenate(arrays), np.float32),
+            "sums": write("pairwise/sums.f32", np.array([np.sum(a) for a in arrays], dtype=np.float32), np.float32)}
+
+
+def rng_reference():
+    out = {}
+    for seed in (0, 1, 42, 2**64 - 1):
+        gen = xoshiro256starstar(seed)
+        out[str(seed)] = {"uint64": [str(next(gen)) for _ in range(8)],
+                          "gaussian": polar_gaussians(seed, 9)}
+    return out
+
+
 # MARK: - Real weights (transformers' GGUF loader, float32, as the study gets them)
 
 def load_weights(layers):
@@ -196,6 +259,8 @@ def pca_case(key, x, gauge):
         "counts_sklearn": sklearn_counts,
         "count_margins": margins,
         "counts_f64": [study_count(p64, t) for t in THRESHOLDS],
+        # σ of the uncentred matrix (LAPACK, float64): the exact side of the randomized-SVD tests.
+        "raw_singular_values_f64": write(f"{prefix}.raw_s.f64", np.linalg.svd(x64, compute_uv=False), np.float64),
     }
     # Smallest relative gap between neighbouring σ among the stored components (how well determined).
     s = p64.singular_values_
@@ -222,6 +287,8 @@ def main():
                    "on the same values in float64 (accurate σ and components)",
         },
         "svd": svd_cases(),
+        "rng": rng_reference(),
+        "pairwise_sum": pairwise_sum_reference(),
     }
     weights = load_weights([0, 15])
     manifest["weights"] = dump_weights(weights)
