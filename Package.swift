@@ -22,7 +22,7 @@ let package = Package(
                           path: "Benchmarks"),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
-        .testTarget(name: "LinalgTests", dependencies: ["Linalg", "Tensor", "TestSupport"]),
+        .testTarget(name: "LinalgTests", dependencies: ["Linalg", "Llama", "Tensor", "TestSupport"]),
         .testTarget(name: "LlamaTests", dependencies: ["Llama", "Tensor", "TestSupport"]),
         .testTarget(name: "SurgeryTests", dependencies: ["Surgery", "Llama", "Linalg", "Tensor", "TestSupport"]),
         .testTarget(name: "SurgeryCLITests", dependencies: ["SurgeryCLI", "TestSupport"]),
