@@ -20,8 +20,7 @@ build:
 	swift build $(SWIFT_FLAGS)
 
 test: model
-	swift build $(SWIFT_FLAGS) --build-tests
-	swift test $(SWIFT_FLAGS) --skip-build
+	swift test $(SWIFT_FLAGS)
 
 run: model build
 	swift run $(SWIFT_FLAGS) surgery run "$(MODEL)" --variance $(VARIANCE_THRESHOLD)
