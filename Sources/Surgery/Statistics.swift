@@ -84,8 +84,8 @@ struct FactoredSize: Equatable {
 
 public struct SurgerySummary: Sendable, Equatable {
     public let matrixCount: Int
-    /// Mean components kept per target, over the matrices of that target.
-    public let meanComponents: [SurgeryTarget: Double]
+    /// Components kept, per target: the list over layers (one entry per matrix, by layer).
+    public let components: [SurgeryTarget: [Int]]
     /// Σ out·in over the targeted matrices.
     public let denseParameters: Int
     /// Σ coefficients + Σ over groups of basis (+ mean), each group's basis counted once.
@@ -97,7 +97,7 @@ public struct SurgerySummary: Sendable, Equatable {
         matrixCount = statistics.count
         var byTarget: [SurgeryTarget: [Int]] = [:]
         for s in statistics { byTarget[s.matrix.target, default: []].append(s.components) }
-        meanComponents = byTarget.mapValues { Double($0.reduce(0, +)) / Double($0.count) }
+        components = byTarget
         denseParameters = statistics.reduce(0) { $0 + $1.denseParameters }
         var basisOfGroup: [String: Int] = [:]
         for s in statistics { basisOfGroup[s.group] = s.groupBasisParameters }
@@ -105,19 +105,17 @@ public struct SurgerySummary: Sendable, Equatable {
         meanRelativeError = statistics.isEmpty ? 0 : statistics.reduce(0) { $0 + $1.relativeError } / Double(statistics.count)
     }
 
-    /// Mean components of q, or nil when q was not targeted.
-    public var meanComponentsQ: Double? { meanComponents[.q] }
-
-    /// Mean components over all k and v matrices (as the study reports it: mean(n_k + n_v)).
-    public var meanComponentsKV: Double? {
-        let k = meanComponents[.k], v = meanComponents[.v]
-        switch (k, v) {
-        case let (k?, v?): return (k + v) / 2          // k and v come in equal numbers (one per layer)
-        case let (k?, nil): return k
-        case let (nil, v?): return v
-        case (nil, nil): return nil
-        }
+    /// Mean components kept over the matrices of the given targets, nil when none was targeted.
+    public func meanComponents(_ targets: SurgeryTarget...) -> Double? {
+        let all = targets.flatMap { components[$0] ?? [] }
+        return all.isEmpty ? nil : Double(all.reduce(0, +)) / Double(all.count)
     }
+
+    /// Mean components of q, or nil when q was not targeted.
+    public var meanComponentsQ: Double? { meanComponents(.q) }
+
+    /// Mean components over all k and v matrices together (as the study reports it: mean(n_k + n_v)).
+    public var meanComponentsKV: Double? { meanComponents(.k, .v) }
 
     /// factored / dense over the targeted matrices: below 1 the factored model is smaller.
     public var factoredParameterRatio: Double {

@@ -1,6 +1,7 @@
 // The plan's parsing and validation: one test per error case, and the strings the CLI passes.
 import Testing
 import Llama
+import Tensor
 @testable import Surgery
 
 @Suite struct PlanParsing {
@@ -134,8 +135,7 @@ import Llama
 
     @Test func modelWithoutTheTargetedTensor() throws {
         var broken = weights
-        broken.layers[1].v = Tensor(zeros: [0, 16])
-        // LayerWeights' setter checks shapes, so replace the whole layer value's field directly.
+        broken.layers[1].v = Tensor(zeros: [0, 16])      // the stored property: the subscript checks shapes
         let plan = try SurgeryPlan(grouping: .separate, selection: .variance(0.9))
         #expect(throws: SurgeryError.missingTensor(name: "model.layers.1.self_attn.v_proj.weight", shape: [0, 16])) {
             try plan.validate(for: broken)

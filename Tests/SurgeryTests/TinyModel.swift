@@ -8,12 +8,12 @@ import Tensor
 enum TinyModel {
     /// L 3 · D 16 · H 4 · G 2 · Dh 4 · F 24 · V 32. q, o: (16, 16); k, v: (8, 16); gate, up: (24, 16),
     /// so their samples are the columns; down: (16, 24).
-    static let config: [String: Any] = [
+    static var config: [String: Any] { [
         "model_type": "llama", "hidden_size": 16, "num_hidden_layers": 3, "num_attention_heads": 4,
         "num_key_value_heads": 2, "head_dim": 4, "intermediate_size": 24, "vocab_size": 32,
         "rms_norm_eps": 1e-5, "rope_theta": 10000.0, "max_position_embeddings": 64,
         "tie_word_embeddings": true, "hidden_act": "silu",
-    ]
+    ] }
 
     /// Loads (once per process) the tiny model's weights.
     static let weights: Weights = {
