@@ -79,9 +79,7 @@ struct Decomposition: Sendable {
     func componentCount(_ selection: Selection) -> Int {
         switch selection {
         case .rank(let r): return min(r, componentLimit)
-        case .variance(let t):
-            if t >= 1 { return componentLimit }
-            return (cumulative.firstIndex { $0 >= t } ?? (componentLimit - 1)) + 1
+        case .variance(let t): return Surgery.componentCount(cumulative: cumulative, threshold: t)
         }
     }
 
