@@ -109,7 +109,7 @@ public struct SweepReport: Sendable {
     public func plots() -> [(name: String, svg: String)] {
         let subtitle = "PCA surgery of \(targetList) · one line per mode and centring · base perplexity \(fixed(base.perplexity, 2))"
         func chart(_ title: String, x: String, xOf: (SweepRow) -> Double, y: String, yOf: (SweepRow) -> Double,
-                   reference: SVGPlot.ReferenceLine?) -> String {
+                   reference: SVGPlot.ReferenceLine?, denseLine: Bool = false) -> String {
             var plot = SVGPlot(title: title, subtitle: subtitle, xLabel: x, yLabel: y, xScale: .linear, yScale: .log)
             plot.series = seriesKeys.enumerated().map { index, key in
                 let points = rows.filter { $0.point.grouping == key.0 && $0.point.centring == key.1 }.map { (x: xOf($0), y: yOf($0)) }
@@ -119,6 +119,7 @@ public struct SweepReport: Sendable {
                                       dashed: key.1 != .pca)
             }
             if let reference { plot.referenceLines = [reference] }
+            if denseLine { plot.referenceLines.append(SVGPlot.ReferenceLine(x: 1, label: "dense size")) }
             return plot.render()
         }
         let baseLine = SVGPlot.ReferenceLine(y: base.perplexity, label: "base \(fixed(base.perplexity, 2))")
@@ -130,9 +131,9 @@ public struct SweepReport: Sendable {
             (Self.fileNames[4], chart("KL(base ‖ surgered) against the variance threshold", x: threshold, xOf: { $0.point.threshold },
                                       y: "mean KL per token, nats (log scale)", yOf: { $0.evaluation.meanKL }, reference: nil)),
             (Self.fileNames[5], chart("Perplexity against the factored size", x: ratio, xOf: { $0.factoredParameterRatio },
-                                      y: "perplexity (log scale)", yOf: { $0.evaluation.perplexity }, reference: baseLine)),
+                                      y: "perplexity (log scale)", yOf: { $0.evaluation.perplexity }, reference: baseLine, denseLine: true)),
             (Self.fileNames[6], chart("KL(base ‖ surgered) against the factored size", x: ratio, xOf: { $0.factoredParameterRatio },
-                                      y: "mean KL per token, nats (log scale)", yOf: { $0.evaluation.meanKL }, reference: nil)),
+                                      y: "mean KL per token, nats (log scale)", yOf: { $0.evaluation.meanKL }, reference: nil, denseLine: true)),
         ]
     }
 

@@ -24,11 +24,24 @@ struct SVGPlot {
         var lineWidth = 2.0
     }
 
-    /// A horizontal dashed line across the plot, e.g. the base model's perplexity.
+    /// A dashed line across the plot at a fixed value: horizontal at y (e.g. the base model's
+    /// perplexity) or vertical at x when `vertical` (e.g. factored size = dense size).
     struct ReferenceLine {
         var y: Double
         var label: String
         var color = "#555555"
+        var vertical = false
+
+        init(y: Double, label: String, color: String = "#555555") {
+            self.y = y
+            self.label = label
+            self.color = color
+        }
+
+        init(x: Double, label: String, color: String = "#555555") {
+            self.init(y: x, label: label, color: color)
+            vertical = true
+        }
     }
 
     var title: String
@@ -113,6 +126,7 @@ struct SVGPlot {
                     let v = Double(m) * pow(10, k)
                     guard v >= low * (1 - 1e-9) && v <= high * (1 + 1e-9) else { continue }
                     let labelled = m == 1 || (decades <= 2 && (m == 2 || m == 5)) || (decades < 1.2 && m != 1)
+                    if !labelled && decades > 4 { continue }           // minor lines only where they help
                     ticks.append((v, labelled ? logLabel(v) : nil))
                 }
                 k += 1
@@ -136,8 +150,9 @@ struct SVGPlot {
     func render() -> String {
         let left = 78.0, right = 200.0, top = subtitle == nil ? 46.0 : 64.0, bottom = 58.0
         let plotRight = width - right, plotBottom = height - bottom
-        let x = Self.axis(xScale, data: series.flatMap { $0.points.map(\.x) }, range: xRange, pixels: (left, plotRight))
-        let y = Self.axis(yScale, data: series.flatMap { $0.points.map(\.y) } + referenceLines.map(\.y),
+        let horizontal = referenceLines.filter { !$0.vertical }, vertical = referenceLines.filter(\.vertical)
+        let x = Self.axis(xScale, data: series.flatMap { $0.points.map(\.x) } + vertical.map(\.y), range: xRange, pixels: (left, plotRight))
+        let y = Self.axis(yScale, data: series.flatMap { $0.points.map(\.y) } + horizontal.map(\.y),
                           range: yRange, pixels: (plotBottom, top))
         func p(_ v: Double) -> String { fixed(v, 1) }
         var svg = """
@@ -174,9 +189,13 @@ struct SVGPlot {
         // Data, clipped to the plot area.
         svg += "<clipPath id=\"plot\"><rect x=\"\(p(left))\" y=\"\(p(top))\" width=\"\(p(plotRight - left))\" height=\"\(p(plotBottom - top))\"/></clipPath>\n"
         svg += "<g clip-path=\"url(#plot)\" fill=\"none\">\n"
-        for line in referenceLines where line.y.isFinite && (yScale == .linear || line.y > 0) {
+        for line in horizontal where line.y.isFinite && (yScale == .linear || line.y > 0) {
             let py = y.pixel(line.y)
             svg += "<line x1=\"\(p(left))\" y1=\"\(p(py))\" x2=\"\(p(plotRight))\" y2=\"\(p(py))\" stroke=\"\(line.color)\" stroke-dasharray=\"6 4\" stroke-width=\"1.5\"/>\n"
+        }
+        for line in vertical where line.y.isFinite && (xScale == .linear || line.y > 0) {
+            let px = x.pixel(line.y)
+            svg += "<line x1=\"\(p(px))\" y1=\"\(p(top))\" x2=\"\(p(px))\" y2=\"\(p(plotBottom))\" stroke=\"\(line.color)\" stroke-dasharray=\"6 4\" stroke-width=\"1.5\"/>\n"
         }
         for s in series {
             // A point that cannot be drawn (non-finite, or ≤ 0 on a log axis) breaks the line.
@@ -196,8 +215,11 @@ struct SVGPlot {
             }
         }
         svg += "</g>\n"
-        for line in referenceLines where line.y.isFinite && (yScale == .linear || line.y > 0) {
+        for line in horizontal where line.y.isFinite && (yScale == .linear || line.y > 0) {
             svg += "<text x=\"\(p(plotRight - 6))\" y=\"\(p(y.pixel(line.y) - 6))\" text-anchor=\"end\" fill=\"\(line.color)\">\(xmlEscaped(line.label))</text>\n"
+        }
+        for line in vertical where line.y.isFinite && (xScale == .linear || line.y > 0) {
+            svg += "<text transform=\"translate(\(p(x.pixel(line.y) - 6)) \(p(top + 8))) rotate(-90)\" text-anchor=\"end\" fill=\"\(line.color)\">\(xmlEscaped(line.label))</text>\n"
         }
 
         // Legend, to the right of the plot.
