@@ -1,2 +1,3 @@
 // Benchmarks: prints figures beside a peer measured in the same run; never fails a build.
-print("no benchmarks yet")
+// One line per area; each area's file defines its run function.
+runTensorBenchmarks()

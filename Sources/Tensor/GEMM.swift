@@ -1,5 +1,12 @@
 // General matrix multiply, C = A·Bᵀ and C = A·B, in Float: a plain triple-loop reference and the
-// fast kernel, equal to the reference up to summation order.
+// fast kernel, equal to the reference up to summation order. The fast path follows the
+// Goto/BLIS design (K. Goto & R. van de Geijn, "Anatomy of high-performance matrix multiplication",
+// ACM TOMS 2008; F. Van Zee & R. van de Geijn, "BLIS", ACM TOMS 2015): pack A and B into
+// contiguous micro-panels, then sweep a register-blocked micro-kernel over them.
+//
+//   m rows of A and C · n columns of B and C · k the shared (summed) dimension
+//   transposeB: B is stored (n, k) — PyTorch's `[out, in]` weight layout — and C = A·Bᵀ
+//   otherwise:  B is stored (k, n) and C = A·B
 
 // MARK: - Reference
 
@@ -21,15 +28,389 @@ package func gemmReference(m: Int, n: Int, k: Int,
     }
 }
 
-// MARK: - Fast
+// MARK: - Fast: dispatch
 
-/// Same contract as `gemmReference`; blocked, SIMD and parallel.
+/// Same contract as `gemmReference` (C is overwritten, never read); blocked, SIMD and parallel.
+/// Equal to the reference up to summation order.
 package func gemm(m: Int, n: Int, k: Int,
                   a: UnsafePointer<Float>, lda: Int,
                   b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
                   c: UnsafeMutablePointer<Float>, ldc: Int) {
-    // Placeholder until the blocked kernel lands: the reference.
-    gemmReference(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, transposeB: transposeB, c: c, ldc: ldc)
+    if m <= 0 || n <= 0 { return }
+    if k <= 0 {
+        for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) }
+        return
+    }
+    if m <= GEMVLimits.maximumRows {
+        // A few rows (a decode step): read B once, straight from its own layout, no packing.
+        gemvRows(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, transposeB: transposeB, c: c, ldc: ldc)
+        return
+    }
+    packedGEMM(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, transposeB: transposeB, c: c, ldc: ldc)
+}
+
+// MARK: - Fast: blocking
+
+/// The micro-kernel computes an `mr × nr` tile of C in registers: 6 rows × 2 SIMD16 vectors = 12
+/// accumulators, plus 2 vectors of B and a broadcast of A, within AVX-512's 32 vector registers
+/// (on narrower machines LLVM splits each SIMD16 into 2 or 4 registers and spills; still correct).
+/// `kc` bounds the depth of one pass so a B micro-panel (kc × nr floats, 32 KB) and an A micro-panel
+/// (mr × kc, 6 KB) stay in L1/L2; a task's share of packed B (kc × up to `ncMax` columns, 512 KB)
+/// stays in L2.
+enum GEMMBlocking {
+    static let mr = 6
+    static let nr = 32
+    static let kc = 256
+    static let ncMax = 512
+    /// Packed B is made a chunk of columns at a time, about this many floats (8 MB).
+    static let chunkFloats = 2 << 20
+    /// Tasks per processor in the compute grid: a few, so a thread slowed by another process does
+    /// not hold up the others for long.
+    static let tasksPerProcessor = 4
+    /// Below this many multiply-adds (~20 µs on one core) the job runs on one thread: starting the
+    /// parallel loop costs more than it saves.
+    static let parallelMinimumWork = 2_000_000
+}
+
+// MARK: - Fast: packing
+//
+// Packed A: for each depth block [p0, p0 + kb), for each panel of mr rows, kb × mr floats with
+// element (p, r) at p·mr + r — the mr values the micro-kernel broadcasts at step p, side by side.
+// Rows past m are zero. Packed B: likewise kb × nr floats per panel of nr columns, element (p, c) at
+// p·nr + c — the two vectors the micro-kernel loads at step p. Columns past n are zero.
+//
+//   block at p0 starts at p0 · panels · width;  panel q of that block at + q · width · kb
+
+/// Packs rows [i0, i0 + mr) of A (clipped to m), depth [p0, p0 + kb), into `dst` (kb × mr).
+@inline(__always)
+private func packAPanel(a: UnsafePointer<Float>, lda: Int, m: Int, i0: Int, p0: Int, kb: Int,
+                        dst: UnsafeMutablePointer<Float>) {
+    let mr = GEMMBlocking.mr
+    let rows = min(mr, m - i0)
+    for r in 0..<rows {
+        let src = a + (i0 + r) * lda + p0
+        for p in 0..<kb { dst[p * mr + r] = src[p] }
+    }
+    if rows < mr {
+        for r in rows..<mr { for p in 0..<kb { dst[p * mr + r] = 0 } }
+    }
+}
+
+/// Packs columns [j0, j0 + nr) of B (clipped to n), depth [p0, p0 + kb), into `dst` (kb × nr).
+@inline(__always)
+private func packBPanel(b: UnsafePointer<Float>, ldb: Int, transposeB: Bool, n: Int, j0: Int, p0: Int, kb: Int,
+                        dst: UnsafeMutablePointer<Float>) {
+    let nr = GEMMBlocking.nr
+    let columns = min(nr, n - j0)
+    if transposeB {
+        // B stored (n, k): column j of the product is row j of storage, read along p. Each half of
+        // the panel (16 rows of storage) is transposed 16 × 16 at a time in registers.
+        for half in stride(from: 0, to: nr, by: 16) {
+            let rows = min(16, max(0, columns - half))
+            let src = b + (j0 + half) * ldb + p0
+            var p = 0
+            if rows == 16 {
+                while p + 16 <= kb {
+                    transpose16x16(src + p, ld: ldb, into: dst + p * nr + half, ld: nr)
+                    p += 16
+                }
+            }
+            for row in 0..<16 {
+                for q in p..<kb { dst[q * nr + half + row] = row < rows ? src[row * ldb + q] : 0 }
+            }
+        }
+    } else {
+        // B stored (k, n): step p is a contiguous run of row p + p0.
+        for p in 0..<kb {
+            let src = b + (p0 + p) * ldb + j0
+            let row = dst + p * nr
+            row.update(from: src, count: columns)
+            if columns < nr { (row + columns).update(repeating: 0, count: nr - columns) }
+        }
+    }
+}
+
+/// dst (16 × 16, leading dimension ldDst, 64-byte aligned rows) = srcᵀ (16 × 16, leading dimension
+/// ld). Four rounds of "unzip" on pairs of rows: round by round, row index bits and column index bits
+/// rotate through each other, and after four rounds (log₂ 16) they have swapped — a transpose.
+@inline(__always)
+private func transpose16x16(_ src: UnsafePointer<Float>, ld: Int, into dst: UnsafeMutablePointer<Float>, ld ldDst: Int) {
+    typealias V = SIMD16<Float>
+    var v = InlineArray<16, V>(repeating: V())
+    for r in 0..<16 { v[r] = UnsafeRawPointer(src + r * ld).loadUnaligned(as: V.self) }
+    for _ in 0..<4 {
+        var w = InlineArray<16, V>(repeating: V())
+        for i in 0..<8 {
+            let pair = SIMD32<Float>(lowHalf: v[2 * i], highHalf: v[2 * i + 1])
+            w[i] = pair.evenHalf
+            w[i + 8] = pair.oddHalf
+        }
+        v = w
+    }
+    for r in 0..<16 { UnsafeMutableRawPointer(dst + r * ldDst).storeBytes(of: v[r], as: V.self) }
+}
+
+// MARK: - Fast: micro-kernel
+
+/// C tile (mr × nr, leading dimension ldc) = (or +=, when `accumulate`) A panel · B panel over kb
+/// steps: for each p, C[r, 0..<32] += A[p, r] · B[p, 0..<32] as two SIMD16 fused multiply-adds.
+@inline(__always)
+private func microKernel(kb: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                         c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+    typealias V = SIMD16<Float>
+    var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
+    var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
+    var pa = a
+    var pb = UnsafeRawPointer(b)
+    for _ in 0..<kb {
+        let b0 = pb.loadUnaligned(as: V.self)
+        let b1 = pb.loadUnaligned(fromByteOffset: 64, as: V.self)
+        var s = V(repeating: pa[0])
+        c00 = c00.addingProduct(s, b0); c01 = c01.addingProduct(s, b1)
+        s = V(repeating: pa[1])
+        c10 = c10.addingProduct(s, b0); c11 = c11.addingProduct(s, b1)
+        s = V(repeating: pa[2])
+        c20 = c20.addingProduct(s, b0); c21 = c21.addingProduct(s, b1)
+        s = V(repeating: pa[3])
+        c30 = c30.addingProduct(s, b0); c31 = c31.addingProduct(s, b1)
+        s = V(repeating: pa[4])
+        c40 = c40.addingProduct(s, b0); c41 = c41.addingProduct(s, b1)
+        s = V(repeating: pa[5])
+        c50 = c50.addingProduct(s, b0); c51 = c51.addingProduct(s, b1)
+        pa += 6
+        pb += 128
+    }
+    @inline(__always) func store(_ row: Int, _ v0: V, _ v1: V) {
+        let p = UnsafeMutableRawPointer(c + row * ldc)
+        if accumulate {
+            p.storeBytes(of: p.loadUnaligned(as: V.self) + v0, as: V.self)
+            p.storeBytes(of: p.loadUnaligned(fromByteOffset: 64, as: V.self) + v1, toByteOffset: 64, as: V.self)
+        } else {
+            p.storeBytes(of: v0, as: V.self)
+            p.storeBytes(of: v1, toByteOffset: 64, as: V.self)
+        }
+    }
+    store(0, c00, c01); store(1, c10, c11); store(2, c20, c21)
+    store(3, c30, c31); store(4, c40, c41); store(5, c50, c51)
+}
+
+// MARK: - Fast: packed GEMM driver
+
+/// Packs A once and B a chunk of columns at a time (bounding the scratch memory: the LM head's B has
+/// 49,152 rows), each in parallel, then splits the chunk's part of C into a grid of blocks, one task
+/// each. A task walks the depth blocks in order, so its C block accumulates in one order whatever
+/// the threads do.
+private func packedGEMM(m: Int, n: Int, k: Int,
+                        a: UnsafePointer<Float>, lda: Int,
+                        b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
+                        c: UnsafeMutablePointer<Float>, ldc: Int) {
+    let mr = GEMMBlocking.mr, nr = GEMMBlocking.nr, kc = GEMMBlocking.kc
+    let mPanels = (m + mr - 1) / mr, nPanels = (n + nr - 1) / nr
+    let depthBlocks = (k + kc - 1) / kc
+    // Columns per chunk: whole multiples of a task's column block, about `chunkFloats` packed floats.
+    let chunkPanels = min(nPanels, max(GEMMBlocking.ncMax / nr, GEMMBlocking.chunkFloats / (k * nr)))
+    let chunks = (nPanels + chunkPanels - 1) / chunkPanels
+    let parallel = m * n * k >= GEMMBlocking.parallelMinimumWork
+    let aIn = SharedPointer(readOnly: a), bIn = SharedPointer(readOnly: b), out = SharedPointer(c)
+
+    Scratch.withFloats(mPanels * mr * k + chunkPanels * nr * k) { scratch in
+        let packedA = SharedPointer(scratch), packedB = SharedPointer(scratch + mPanels * mr * k)
+        for chunk in 0..<chunks {
+            let firstPanel = chunk * chunkPanels, panels = min(chunkPanels, nPanels - firstPanel)
+
+            // Pack: one job per panel, all depth blocks of it. A is packed with the first chunk.
+            let aJobs = chunk == 0 ? mPanels : 0
+            let packJob: @Sendable (Int) -> Void = { job in
+                for block in 0..<depthBlocks {
+                    let p0 = block * kc, kb = min(kc, k - p0)
+                    if job < aJobs {
+                        packAPanel(a: aIn.base, lda: lda, m: m, i0: job * mr, p0: p0, kb: kb,
+                                   dst: packedA.base + p0 * mPanels * mr + job * mr * kb)
+                    } else {
+                        let q = job - aJobs
+                        packBPanel(b: bIn.base, ldb: ldb, transposeB: transposeB, n: n, j0: (firstPanel + q) * nr,
+                                   p0: p0, kb: kb, dst: packedB.base + p0 * panels * nr + q * nr * kb)
+                    }
+                }
+            }
+            if parallel { parallelFor(aJobs + panels, packJob) } else { for job in 0..<(aJobs + panels) { packJob(job) } }
+
+            // Compute: a grid of C blocks, rowPanels × columnPanels panels each.
+            let columnBlocks = (panels + GEMMBlocking.ncMax / nr - 1) / (GEMMBlocking.ncMax / nr)
+            let columnPanels = (panels + columnBlocks - 1) / columnBlocks
+            let wantedTasks = parallel ? GEMMBlocking.tasksPerProcessor * activeProcessorCount : 1
+            let wantedRowBlocks = min(mPanels, max(1, (wantedTasks + columnBlocks - 1) / columnBlocks))
+            let rowPanels = (mPanels + wantedRowBlocks - 1) / wantedRowBlocks
+            let rowBlocks = (mPanels + rowPanels - 1) / rowPanels
+            let computeJob: @Sendable (Int) -> Void = { task in
+                let rowBlock = task / columnBlocks, columnBlock = task % columnBlocks
+                let rowPanelRange = (rowBlock * rowPanels)..<min(mPanels, (rowBlock + 1) * rowPanels)
+                let columnPanelRange = (columnBlock * columnPanels)..<min(panels, (columnBlock + 1) * columnPanels)
+                var edge = EdgeTile()                  // scratch tile for panels that overhang C
+                for block in 0..<depthBlocks {
+                    let p0 = block * kc, kb = min(kc, k - p0)
+                    let aBlock = packedA.base + p0 * mPanels * mr, bBlock = packedB.base + p0 * panels * nr
+                    for ip in rowPanelRange {
+                        let i0 = ip * mr, rows = min(mr, m - i0)
+                        let aPanel = aBlock + ip * mr * kb
+                        for jp in columnPanelRange {
+                            let j0 = (firstPanel + jp) * nr, columns = min(nr, n - j0)
+                            let bPanel = bBlock + jp * nr * kb
+                            if rows == mr && columns == nr {
+                                microKernel(kb: kb, a: aPanel, b: bPanel, c: out.base + i0 * ldc + j0, ldc: ldc,
+                                            accumulate: block > 0)
+                            } else {
+                                edge.withPointer { tile in
+                                    microKernel(kb: kb, a: aPanel, b: bPanel, c: tile, ldc: nr, accumulate: false)
+                                    for r in 0..<rows {
+                                        let dst = out.base + (i0 + r) * ldc + j0, src = tile + r * nr
+                                        if block > 0 {
+                                            for col in 0..<columns { dst[col] += src[col] }
+                                        } else {
+                                            dst.update(from: src, count: columns)
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            let tasks = rowBlocks * columnBlocks
+            if parallel { parallelFor(tasks, computeJob) } else { for task in 0..<tasks { computeJob(task) } }
+        }
+    }
+}
+
+/// Scratch storage for one mr × nr tile of C, on the stack.
+private struct EdgeTile {
+    var storage = InlineArray<24, SIMD16<Float>>(repeating: .zero)    // room for mr × nr ≤ 12 × 32
+
+    mutating func withPointer(_ body: (UnsafeMutablePointer<Float>) -> Void) {
+        withUnsafeMutableBytes(of: &storage) { body($0.baseAddress!.assumingMemoryBound(to: Float.self)) }
+    }
+}
+
+// MARK: - Fast: few rows (GEMV)
+
+enum GEMVLimits {
+    /// Up to this many rows of A, B is streamed once from its own layout rather than packed.
+    static let maximumRows = 4
+    /// Below this many multiply-adds the product runs on one thread.
+    static let parallelMinimumWork = 4_000_000
+}
+
+/// C (m×n) for small m: every row of A against B, B read in its own layout.
+private func gemvRows(m: Int, n: Int, k: Int,
+                      a: UnsafePointer<Float>, lda: Int,
+                      b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
+                      c: UnsafeMutablePointer<Float>, ldc: Int) {
+    // Split the columns of C into chunks; each job does its chunk for every row of A.
+    let chunk = 64
+    let chunks = (n + chunk - 1) / chunk
+    let jobs = m * n * k >= GEMVLimits.parallelMinimumWork ? min(chunks, 2 * activeProcessorCount) : 1
+    let chunksPerJob = (chunks + jobs - 1) / jobs
+    let aIn = SharedPointer(readOnly: a), bIn = SharedPointer(readOnly: b)
+    let out = SharedPointer(c)
+    let job: @Sendable (Int) -> Void = { job in
+        let j0 = job * chunksPerJob * chunk, j1 = min(n, j0 + chunksPerJob * chunk)
+        if j0 >= j1 { return }
+        for i in 0..<m {
+            if transposeB {
+                gemvTransposed(n: j1 - j0, k: k, x: aIn.base + i * lda, w: bIn.base + j0 * ldb, ldw: ldb,
+                               y: out.base + i * ldc + j0)
+            } else {
+                gemvColumns(n: j1 - j0, k: k, x: aIn.base + i * lda, b: bIn.base + j0, ldb: ldb,
+                            y: out.base + i * ldc + j0)
+            }
+        }
+    }
+    if jobs > 1 { parallelFor(jobs, job) } else { job(0) }
+}
+
+/// y (n) = W x: y[j] = Σ_p W[j, p] · x[p], W stored (n, k) with leading dimension ldw. Four rows of W
+/// at a time, each a SIMD16 dot product along p, so x is loaded once per four rows.
+@inline(__always)
+private func gemvTransposed(n: Int, k: Int, x: UnsafePointer<Float>, w: UnsafePointer<Float>, ldw: Int,
+                            y: UnsafeMutablePointer<Float>) {
+    typealias V = SIMD16<Float>
+    let kVector = k & ~15
+    let xr = UnsafeRawPointer(x)
+    var j = 0
+    while j + 4 <= n {
+        let w0 = UnsafeRawPointer(w + j * ldw), w1 = UnsafeRawPointer(w + (j + 1) * ldw)
+        let w2 = UnsafeRawPointer(w + (j + 2) * ldw), w3 = UnsafeRawPointer(w + (j + 3) * ldw)
+        var s0 = V(), s1 = V(), s2 = V(), s3 = V()
+        var offset = 0
+        while offset < kVector * 4 {
+            let xv = xr.loadUnaligned(fromByteOffset: offset, as: V.self)
+            s0 = s0.addingProduct(xv, w0.loadUnaligned(fromByteOffset: offset, as: V.self))
+            s1 = s1.addingProduct(xv, w1.loadUnaligned(fromByteOffset: offset, as: V.self))
+            s2 = s2.addingProduct(xv, w2.loadUnaligned(fromByteOffset: offset, as: V.self))
+            s3 = s3.addingProduct(xv, w3.loadUnaligned(fromByteOffset: offset, as: V.self))
+            offset += 64
+        }
+        var t0 = s0.sum(), t1 = s1.sum(), t2 = s2.sum(), t3 = s3.sum()
+        for p in kVector..<k {
+            let xp = x[p]
+            t0 += xp * w[j * ldw + p]; t1 += xp * w[(j + 1) * ldw + p]
+            t2 += xp * w[(j + 2) * ldw + p]; t3 += xp * w[(j + 3) * ldw + p]
+        }
+        y[j] = t0; y[j + 1] = t1; y[j + 2] = t2; y[j + 3] = t3
+        j += 4
+    }
+    while j < n {
+        let wr = UnsafeRawPointer(w + j * ldw)
+        var s = V()
+        var offset = 0
+        while offset < kVector * 4 {
+            s = s.addingProduct(xr.loadUnaligned(fromByteOffset: offset, as: V.self),
+                                wr.loadUnaligned(fromByteOffset: offset, as: V.self))
+            offset += 64
+        }
+        var t = s.sum()
+        for p in kVector..<k { t += x[p] * w[j * ldw + p] }
+        y[j] = t
+        j += 1
+    }
+}
+
+/// y (n) = xᵀ B: y[j] = Σ_p x[p] · B[p, j], B stored (k, n) with leading dimension ldb. Columns in
+/// runs of 64 (four SIMD16 accumulators), each row of B a contiguous load.
+@inline(__always)
+private func gemvColumns(n: Int, k: Int, x: UnsafePointer<Float>, b: UnsafePointer<Float>, ldb: Int,
+                         y: UnsafeMutablePointer<Float>) {
+    typealias V = SIMD16<Float>
+    var j = 0
+    while j + 64 <= n {
+        var s0 = V(), s1 = V(), s2 = V(), s3 = V()
+        for p in 0..<k {
+            let row = UnsafeRawPointer(b + p * ldb + j)
+            let xp = V(repeating: x[p])
+            s0 = s0.addingProduct(xp, row.loadUnaligned(as: V.self))
+            s1 = s1.addingProduct(xp, row.loadUnaligned(fromByteOffset: 64, as: V.self))
+            s2 = s2.addingProduct(xp, row.loadUnaligned(fromByteOffset: 128, as: V.self))
+            s3 = s3.addingProduct(xp, row.loadUnaligned(fromByteOffset: 192, as: V.self))
+        }
+        let out = UnsafeMutableRawPointer(y + j)
+        out.storeBytes(of: s0, as: V.self); out.storeBytes(of: s1, toByteOffset: 64, as: V.self)
+        out.storeBytes(of: s2, toByteOffset: 128, as: V.self); out.storeBytes(of: s3, toByteOffset: 192, as: V.self)
+        j += 64
+    }
+    while j + 16 <= n {
+        var s = V()
+        for p in 0..<k {
+            s = s.addingProduct(V(repeating: x[p]), UnsafeRawPointer(b + p * ldb + j).loadUnaligned(as: V.self))
+        }
+        UnsafeMutableRawPointer(y + j).storeBytes(of: s, as: V.self)
+        j += 16
+    }
+    while j < n {
+        var t: Float = 0
+        for p in 0..<k { t += x[p] * b[p * ldb + j] }
+        y[j] = t
+        j += 1
+    }
 }
 
 // MARK: - Tensor API
@@ -40,6 +421,7 @@ public func matmulTransposed(_ a: Tensor, _ b: Tensor) -> Tensor {
                  "matmulTransposed: shapes \(a.shape) and \(b.shape) do not match")
     let m = a.shape[0], k = a.shape[1], n = b.shape[0]
     var c = Tensor(zeros: [m, n])
+    if m == 0 || n == 0 || k == 0 { return c }
     a.scalars.withUnsafeBufferPointer { pa in
         b.scalars.withUnsafeBufferPointer { pb in
             c.scalars.withUnsafeMutableBufferPointer { pc in
@@ -57,6 +439,7 @@ public func matmul(_ a: Tensor, _ b: Tensor) -> Tensor {
                  "matmul: shapes \(a.shape) and \(b.shape) do not match")
     let m = a.shape[0], k = a.shape[1], n = b.shape[1]
     var c = Tensor(zeros: [m, n])
+    if m == 0 || n == 0 || k == 0 { return c }
     a.scalars.withUnsafeBufferPointer { pa in
         b.scalars.withUnsafeBufferPointer { pb in
             c.scalars.withUnsafeMutableBufferPointer { pc in

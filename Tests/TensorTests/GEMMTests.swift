@@ -1,0 +1,117 @@
+// The fast GEMM against its triple-loop twin over every m, n, k in 0…17 (both B layouts, some with
+// padded leading dimensions) and a few model-sized shapes; the twin itself against numpy.
+import Testing
+import Tensor
+import TestSupport
+
+/// Two summation orders of k products each differ by at most 2·k·u·Σ|a||b| (u = 2⁻²⁴, the unit
+/// roundoff; Higham, "Accuracy and Stability of Numerical Algorithms", §3.1). The bound is rigorous.
+private func gemmTolerance(k: Int) -> Double { 2 * Double(max(k, 1)) * 0x1p-24 }
+
+/// Random A, B, with NaN in the padding past each row (the kernels must not read it), and C full of
+/// NaN (the kernels must overwrite it) except a sentinel in C's padding (which must survive).
+private struct Problem {
+    let m, n, k, lda, ldb, ldc: Int
+    let transposeB: Bool
+    var a, b: [Float]
+
+    init(m: Int, n: Int, k: Int, transposeB: Bool, padding: Int, rng: inout SplitMix64) {
+        self.m = m; self.n = n; self.k = k; self.transposeB = transposeB
+        lda = k + padding; ldc = n + padding
+        ldb = (transposeB ? k : n) + padding
+        let bRows = transposeB ? n : k, bColumns = transposeB ? k : n
+        a = Problem.matrix(rows: m, columns: k, ld: lda, rng: &rng)
+        b = Problem.matrix(rows: bRows, columns: bColumns, ld: ldb, rng: &rng)
+    }
+
+    static func matrix(rows: Int, columns: Int, ld: Int, rng: inout SplitMix64) -> [Float] {
+        var x = [Float](repeating: .nan, count: max(1, rows * ld))
+        for i in 0..<rows { for j in 0..<columns { x[i * ld + j] = Float.random(in: -1..<1, using: &rng) } }
+        return x
+    }
+
+    func run(_ kernel: (Int, Int, Int, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int, Bool,
+                        UnsafeMutablePointer<Float>, Int) -> Void) -> [Float] {
+        var c = [Float](repeating: .nan, count: max(1, m * ldc))
+        for i in 0..<m { for j in n..<ldc { c[i * ldc + j] = 12345 } }
+        a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                c.withUnsafeMutableBufferPointer { pc in
+                    kernel(m, n, k, pa.baseAddress!, lda, pb.baseAddress!, ldb, transposeB, pc.baseAddress!, ldc)
+                }
+            }
+        }
+        return c
+    }
+
+    /// Σ_p |A[i,p]|·|B[p,j]|, the scale of the rounding error of entry (i, j).
+    func magnitude(_ i: Int, _ j: Int) -> Double {
+        var sum = 0.0
+        for p in 0..<k {
+            let bValue = transposeB ? b[j * ldb + p] : b[p * ldb + j]
+            sum += Double(abs(a[i * lda + p])) * Double(abs(bValue))
+        }
+        return sum
+    }
+
+    /// The first entry where fast and reference differ by more than the tolerance, or nil.
+    func firstMismatch() -> String? {
+        let expected = run { gemmReference(m: $0, n: $1, k: $2, a: $3, lda: $4, b: $5, ldb: $6, transposeB: $7, c: $8, ldc: $9) }
+        let got = run { gemm(m: $0, n: $1, k: $2, a: $3, lda: $4, b: $5, ldb: $6, transposeB: $7, c: $8, ldc: $9) }
+        let tolerance = gemmTolerance(k: k)
+        for i in 0..<m {
+            for j in 0..<ldc {
+                let g = got[i * ldc + j], e = expected[i * ldc + j]
+                if j >= n {
+                    if g != 12345 { return "padding of C overwritten at (\(i), \(j))" }
+                    continue
+                }
+                if !(abs(Double(g) - Double(e)) <= tolerance * magnitude(i, j)) {
+                    return "m \(m) n \(n) k \(k) transposeB \(transposeB) lda \(lda) ldb \(ldb) ldc \(ldc): " +
+                        "C[\(i), \(j)] = \(g), reference \(e)"
+                }
+            }
+        }
+        return nil
+    }
+}
+
+@Test(arguments: [true, false])
+func gemmMatchesReferenceForEverySmallShape(transposeB: Bool) {
+    var rng = SplitMix64(seed: transposeB ? 1 : 2)
+    var failures: [String] = []
+    for m in 0...17 {
+        for n in 0...17 {
+            for k in 0...17 {
+                let padding = (m + n + k) % 3 == 0 ? 3 : 0      // a third of the shapes with padded rows
+                let problem = Problem(m: m, n: n, k: k, transposeB: transposeB, padding: padding, rng: &rng)
+                if let failure = problem.firstMismatch() { failures.append(failure) }
+            }
+        }
+    }
+    #expect(failures.isEmpty, "\(failures.count) shapes failed, first: \(failures.prefix(3))")
+}
+
+@Test(arguments: [
+    (512, 576, 576), (33, 1536, 576), (1, 576, 1536), (1, 1536, 576), (2, 577, 300), (3, 100, 1000),
+    (4, 65, 17), (5, 700, 129), (7, 40, 600), (37, 300, 263), (64, 64, 64), (100, 33, 1024),
+], [true, false])
+func gemmMatchesReferenceForLargeShapes(shape: (Int, Int, Int), transposeB: Bool) {
+    var rng = SplitMix64(seed: UInt64(shape.0 * 1_000_003 + shape.1 * 1009 + shape.2))
+    let padding = shape.0 % 2 == 1 ? 5 : 0
+    let problem = Problem(m: shape.0, n: shape.1, k: shape.2, transposeB: transposeB, padding: padding, rng: &rng)
+    let failure = problem.firstMismatch()
+    #expect(failure == nil, "\(failure ?? "")")
+}
+
+@Test func matmulTensorAPIsAgreeAndHandleEmptyShapes() {
+    var rng = SplitMix64(seed: 3)
+    let a = Tensor(shape: [9, 20], scalars: .random(180, using: &rng))
+    let b = Tensor(shape: [20, 11], scalars: .random(220, using: &rng))
+    let viaTranspose = matmulTransposed(a, b.transposed())
+    let direct = matmul(a, b)
+    #expect(direct.shape == [9, 11] && viaTranspose.shape == [9, 11])
+    #expect(zip(direct.scalars, viaTranspose.scalars).allSatisfy { abs($0 - $1) <= 1e-5 })
+    #expect(matmul(Tensor(zeros: [0, 3]), Tensor(zeros: [3, 4])).shape == [0, 4])
+    #expect(matmul(Tensor(zeros: [2, 0]), Tensor(zeros: [0, 4])) == Tensor(zeros: [2, 4]))
+}
