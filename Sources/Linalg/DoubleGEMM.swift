@@ -1,0 +1,175 @@
+// General matrix multiply in Double, C = α·op(A)·op(B) + β·C, for the blocked factorizations
+// (Householder QR's compact-WY updates, forming Q, back-transforming singular vectors). A plain
+// triple-loop reference and the fast kernel (packed panels, an 8×16 register tile of SIMD8<Double>,
+// parallel over tiles of C), equal to the reference up to summation order. The Float GEMM of module
+// `Tensor` serves the randomized SVD; the factorizations need Double (see Matrix.swift).
+import Tensor
+
+// MARK: - Reference
+
+/// C (m×n) = α·op(A)·op(B) + β·C, row-major with leading dimensions. op(A) is m×k: A is stored
+/// (m×k) or, when `transposeA`, (k×m). op(B) is k×n: B is stored (k×n) or, when `transposeB`,
+/// (n×k). With β = 0, C is written without being read.
+package func gemmReference(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Double,
+                   a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
+                   beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int) {
+    for i in 0..<m {
+        for j in 0..<n {
+            var sum = 0.0
+            for p in 0..<k {
+                let x = transposeA ? a[p * lda + i] : a[i * lda + p]
+                let y = transposeB ? b[j * ldb + p] : b[p * ldb + j]
+                sum += x * y
+            }
+            c[i * ldc + j] = alpha * sum + (beta == 0 ? 0 : beta * c[i * ldc + j])
+        }
+    }
+}
+
+// MARK: - Fast
+
+// Blocking (Goto & van de Geijn, "Anatomy of high-performance matrix multiplication", 2008): a
+// kc-deep slice of op(B) is packed into 16-wide column panels; each job packs an mc-row block of
+// op(A) into 8-tall row panels and runs the 8×16 micro-kernel over its share of the column panels.
+// Register tile: 8 rows × 2 SIMD8<Double> = 16 accumulators (of AVX-512's 32 registers).
+private let tileRows = 8          // MR
+private let tileColumns = 16      // NR
+private let depthBlock = 256      // kc: an 8×kc A panel (16 KB) and a 16×kc B panel (32 KB) sit in L1/L2
+private let rowBlock = 96         // mc: the packed A block (96×256×8 = 192 KB) sits in L2
+private let columnGroup = 256     // columns of C per job: enough jobs for 2+ cores even when m is small
+
+/// Same contract as `gemmReference`; blocked, SIMD and parallel.
+package func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Double,
+          a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
+          beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int) {
+    if m == 0 || n == 0 { return }
+    if k == 0 || alpha == 0 {
+        for i in 0..<m {
+            for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j] }
+        }
+        return
+    }
+    // Small products: packing costs more than it saves.
+    if m * n * k < 32 * 32 * 32 {
+        gemmReference(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                      a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        return
+    }
+    let panelCount = (n + tileColumns - 1) / tileColumns
+    let packedB = UnsafeMutablePointer<Double>.allocate(capacity: panelCount * tileColumns * depthBlock)
+    defer { packedB.deallocate() }
+    let sharedB = SharedPointer(packedB)
+    let sharedC = SharedPointer(c)
+    nonisolated(unsafe) let a = a
+    nonisolated(unsafe) let b = b
+
+    for p0 in stride(from: 0, to: k, by: depthBlock) {
+        let kb = min(depthBlock, k - p0)
+        let betaHere = p0 == 0 ? beta : 1
+        // Pack op(B)[p0..<p0+kb, 0..<n] into panels of 16 columns, p-major, zero-padded.
+        parallelFor(panelCount) { panel in
+            let dst = sharedB.base + panel * tileColumns * kb
+            for p in 0..<kb {
+                for jj in 0..<tileColumns {
+                    let j = panel * tileColumns + jj
+                    dst[p * tileColumns + jj] = j < n ? (transposeB ? b[j * ldb + p0 + p] : b[(p0 + p) * ldb + j]) : 0
+                }
+            }
+        }
+        let rowBlocks = (m + rowBlock - 1) / rowBlock
+        let panelsPerGroup = columnGroup / tileColumns
+        let groups = (panelCount + panelsPerGroup - 1) / panelsPerGroup
+        parallelFor(rowBlocks * groups) { job in
+            let i0 = (job / groups) * rowBlock
+            let mb = min(rowBlock, m - i0)
+            let firstPanel = (job % groups) * panelsPerGroup
+            let lastPanel = min(firstPanel + panelsPerGroup, panelCount)
+            let rowPanels = (mb + tileRows - 1) / tileRows
+            // Pack op(A)[i0..<i0+mb, p0..<p0+kb] into panels of 8 rows, p-major, zero-padded.
+            let packedA = UnsafeMutablePointer<Double>.allocate(capacity: rowPanels * tileRows * kb)
+            defer { packedA.deallocate() }
+            for panel in 0..<rowPanels {
+                let dst = packedA + panel * tileRows * kb
+                for p in 0..<kb {
+                    for ii in 0..<tileRows {
+                        let i = i0 + panel * tileRows + ii
+                        dst[p * tileRows + ii] = i < m ? (transposeA ? a[(p0 + p) * lda + i] : a[i * lda + p0 + p]) : 0
+                    }
+                }
+            }
+            var tile = [Double](repeating: 0, count: tileRows * tileColumns)
+            tile.withUnsafeMutableBufferPointer { tile in
+                for jp in firstPanel..<lastPanel {
+                    for ip in 0..<rowPanels {
+                        microKernel(kb, packedA + ip * tileRows * kb, sharedB.base + jp * tileColumns * kb,
+                                    tile.baseAddress!)
+                        // C tile ← α·tile + β·C tile, clipped to the matrix.
+                        let rowsHere = min(tileRows, mb - ip * tileRows)
+                        let columnsHere = min(tileColumns, n - jp * tileColumns)
+                        for r in 0..<rowsHere {
+                            let cRow = sharedC.base + (i0 + ip * tileRows + r) * ldc + jp * tileColumns
+                            for j in 0..<columnsHere {
+                                let value = alpha * tile[r * tileColumns + j]
+                                cRow[j] = betaHere == 0 ? value : value + betaHere * cRow[j]
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// tile (8×16, row-major) = A panel (8×kb, p-major) · B panel (kb×16, p-major).
+@inline(__always)
+private func microKernel(_ kb: Int, _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>,
+                         _ tile: UnsafeMutablePointer<Double>) {
+    typealias V = SIMD8<Double>
+    var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V(), c30 = V(), c31 = V()
+    var c40 = V(), c41 = V(), c50 = V(), c51 = V(), c60 = V(), c61 = V(), c70 = V(), c71 = V()
+    let rawB = UnsafeRawPointer(b)
+    for p in 0..<kb {
+        let b0 = rawB.loadUnaligned(fromByteOffset: p * 128, as: V.self)
+        let b1 = rawB.loadUnaligned(fromByteOffset: p * 128 + 64, as: V.self)
+        let ap = a + p * 8
+        c00 = c00.addingProduct(ap[0], b0); c01 = c01.addingProduct(ap[0], b1)
+        c10 = c10.addingProduct(ap[1], b0); c11 = c11.addingProduct(ap[1], b1)
+        c20 = c20.addingProduct(ap[2], b0); c21 = c21.addingProduct(ap[2], b1)
+        c30 = c30.addingProduct(ap[3], b0); c31 = c31.addingProduct(ap[3], b1)
+        c40 = c40.addingProduct(ap[4], b0); c41 = c41.addingProduct(ap[4], b1)
+        c50 = c50.addingProduct(ap[5], b0); c51 = c51.addingProduct(ap[5], b1)
+        c60 = c60.addingProduct(ap[6], b0); c61 = c61.addingProduct(ap[6], b1)
+        c70 = c70.addingProduct(ap[7], b0); c71 = c71.addingProduct(ap[7], b1)
+    }
+    let out = UnsafeMutableRawPointer(tile)
+    out.storeBytes(of: c00, toByteOffset: 0, as: V.self); out.storeBytes(of: c01, toByteOffset: 64, as: V.self)
+    out.storeBytes(of: c10, toByteOffset: 128, as: V.self); out.storeBytes(of: c11, toByteOffset: 192, as: V.self)
+    out.storeBytes(of: c20, toByteOffset: 256, as: V.self); out.storeBytes(of: c21, toByteOffset: 320, as: V.self)
+    out.storeBytes(of: c30, toByteOffset: 384, as: V.self); out.storeBytes(of: c31, toByteOffset: 448, as: V.self)
+    out.storeBytes(of: c40, toByteOffset: 512, as: V.self); out.storeBytes(of: c41, toByteOffset: 576, as: V.self)
+    out.storeBytes(of: c50, toByteOffset: 640, as: V.self); out.storeBytes(of: c51, toByteOffset: 704, as: V.self)
+    out.storeBytes(of: c60, toByteOffset: 768, as: V.self); out.storeBytes(of: c61, toByteOffset: 832, as: V.self)
+    out.storeBytes(of: c70, toByteOffset: 896, as: V.self); out.storeBytes(of: c71, toByteOffset: 960, as: V.self)
+}
+
+// MARK: - Matrix API
+
+/// `op(a) · op(b)` as a new matrix.
+package func multiply(_ a: Matrix, _ b: Matrix, transposeA: Bool = false, transposeB: Bool = false) -> Matrix {
+    let m = transposeA ? a.columns : a.rows
+    let k = transposeA ? a.rows : a.columns
+    let n = transposeB ? b.rows : b.columns
+    precondition(k == (transposeB ? b.columns : b.rows), "multiply: inner dimensions differ")
+    var c = Matrix(rows: m, columns: n)
+    if m == 0 || n == 0 || k == 0 { return c }
+    a.scalars.withUnsafeBufferPointer { pa in
+        b.scalars.withUnsafeBufferPointer { pb in
+            c.scalars.withUnsafeMutableBufferPointer { pc in
+                gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1,
+                     a: pa.baseAddress!, lda: a.columns, b: pb.baseAddress!, ldb: b.columns,
+                     beta: 0, c: pc.baseAddress!, ldc: n)
+            }
+        }
+    }
+    return c
+}

@@ -1,0 +1,79 @@
+// Each fast kernel against its plain reference twin, over sweeps of odd shapes (STYLE.md §2).
+import Testing
+import Tensor
+import Linalg
+
+/// Fast and reference kernels differ only in summation order: a few ulp of the operands' scale.
+let kernelRelative = 1e-13
+
+@Suite struct KernelTests {
+    @Test(arguments: [false, true], [false, true])
+    func gemmMatchesReference(transposeA: Bool, transposeB: Bool) {
+        let sizes = [1, 2, 7, 8, 9, 16, 17, 33, 100, 300]
+        var seed: UInt64 = 1
+        for m in sizes { for n in sizes { for k in [1, 5, 16, 31, 257, 300] {
+            seed += 1
+            let a = randomMatrix(transposeA ? k : m, transposeA ? m : k, seed: seed)
+            let b = randomMatrix(transposeB ? n : k, transposeB ? k : n, seed: seed + 1000)
+            var fast = randomMatrix(m, n, seed: seed + 2000)
+            var slow = fast
+            for (alpha, beta) in [(1.0, 0.0), (-0.5, 1.0)] {
+                a.scalars.withUnsafeBufferPointer { pa in
+                    b.scalars.withUnsafeBufferPointer { pb in
+                        fast.scalars.withUnsafeMutableBufferPointer { pc in
+                            gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                                 a: pa.baseAddress!, lda: a.columns, b: pb.baseAddress!, ldb: b.columns,
+                                 beta: beta, c: pc.baseAddress!, ldc: n)
+                        }
+                        slow.scalars.withUnsafeMutableBufferPointer { pc in
+                            gemmReference(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                                          alpha: alpha, a: pa.baseAddress!, lda: a.columns, b: pb.baseAddress!,
+                                          ldb: b.columns, beta: beta, c: pc.baseAddress!, ldc: n)
+                        }
+                    }
+                }
+                #expect(maxAbsDifference(fast, slow) <= kernelRelative * Double(k), "m \(m) n \(n) k \(k)")
+            }
+        } } }
+    }
+
+    @Test func blockedQRMatchesReference() {
+        for (m, n) in [(1, 1), (5, 3), (3, 5), (40, 40), (100, 33), (33, 100), (130, 70), (70, 130)] {
+            let a = randomMatrix(m, n, seed: UInt64(m * 1000 + n))
+            let fast = householderQR(a), slow = householderQRReference(a)
+            #expect(maxAbsDifference(fast.factors, slow.factors) <= kernelRelative * Double(m), "\(m)×\(n)")
+            #expect(zip(fast.tau, slow.tau).allSatisfy { abs($0 - $1) <= kernelRelative }, "\(m)×\(n)")
+        }
+    }
+
+    @Test func fusedBidiagonalizationMatchesReference() {
+        for (m, n) in [(1, 1), (2, 1), (5, 5), (17, 9), (64, 64), (200, 150), (300, 3)] {
+            let a = randomMatrix(m, n, seed: UInt64(m * 1000 + n))
+            let fast = bidiagonalize(a), slow = bidiagonalizeReference(a)
+            let scale = Double(m + n)
+            #expect(zip(fast.d, slow.d).allSatisfy { abs($0 - $1) <= kernelRelative * scale }, "\(m)×\(n)")
+            #expect(zip(fast.e, slow.e).allSatisfy { abs($0 - $1) <= kernelRelative * scale }, "\(m)×\(n)")
+            #expect(maxAbsDifference(fast.factors, slow.factors) <= kernelRelative * scale, "\(m)×\(n)")
+        }
+    }
+
+    @Test func batchedRotationsMatchReference() {
+        var rng = Xoshiro256StarStar(seed: 9)
+        for (rows, columns) in [(2, 1), (9, 31), (64, 100), (100, 257)] {
+            var batch = RotationBatch()
+            for _ in 0..<(rows * 20) {
+                let i = Int(rng.next() % UInt64(rows))
+                var j = Int(rng.next() % UInt64(rows))
+                if j == i { j = (i + 1) % rows }
+                let angle = uniform(using: &rng) * 6.283
+                batch.append(i, j, c: cos(angle), s: sin(angle))
+            }
+            var fast = randomMatrix(rows, columns, seed: 5), slow = fast
+            batch.apply(to: &fast)
+            batch.applyReference(to: &slow)
+            #expect(fast.scalars == slow.scalars, "\(rows)×\(columns): same operations in the same order")
+        }
+    }
+}
+
+import Foundation
