@@ -94,11 +94,11 @@ public final class Surgeon {
         return SurgeryResult(plan: plan, weights: weights, statistics: statistics.sorted { $0.matrix < $1.matrix })
     }
 
-    /// The explained-variance (energy) ratios of one group, fitted if needed — for spectra.
-    func ratios(of group: MatrixGroup, centred: Bool) throws(SurgeryError) -> [Double] {
+    /// One group's decomposition, fitted if needed — for spectra and tests.
+    func decomposition(of group: MatrixGroup, centred: Bool) throws(SurgeryError) -> Decomposition {
         let key = CacheKey(group: group, centred: centred)
         try fit(cache[key] == nil ? [key] : [])
-        return cache[key]!.ratios
+        return cache[key]!
     }
 
     // MARK: - Fitting, a few groups at a time

@@ -11,6 +11,7 @@
 //   seed  X̂ = Z[:, :n] C[:n]           (the study's line; the mean is never added back)
 //   none  X̂ = X C[:n]ᵀ C[:n]            (μ = 0, so Z = X Cᵀ: the truncated SVD)
 import Tensor
+import Linalg
 
 // MARK: - The fitted decomposition
 
@@ -23,63 +24,56 @@ struct Decomposition: Sendable {
     let scores: Tensor
     /// Explained-variance (or energy) ratio of each component (k), summing to 1.
     let ratios: [Double]
-    /// cumulative[i] = ratios[0] + … + ratios[i].
+    /// cumulative[i] = ratios[0] + … + ratios[i], summed as the count rule sums it (see `CountRule`).
     let cumulative: [Double]
+    let rule: CountRule
 
     var componentLimit: Int { ratios.count }
 
-    init(mean: [Float]?, components: Tensor, scores: Tensor, ratios: [Double]) {
-        self.mean = mean
-        self.components = components
-        self.scores = scores
-        self.ratios = ratios
-        var running = 0.0
-        self.cumulative = ratios.map { running += $0; return running }
-    }
-
     // MARK: - Fitting
 
-    /// Fits X (s × f): centred PCA when `centred`, else the SVD of X as it is. `label` names the
-    /// group in errors.
+    /// Fits X (s × f): centred PCA when `centred` (Linalg's `PCA`, exact solver), else the SVD of
+    /// X as it is. `label` names the group in errors.
     static func fit(_ x: Tensor, centred: Bool, label: String) throws(SurgeryError) -> Decomposition {
-        let s = x.shape[0], f = x.shape[1]
-        if centred && s < 2 {
-            throw .decompositionFailed(group: label, reason: "PCA needs at least 2 samples, found \(s)")
+        do {
+            return centred ? try fitPCA(x) : try fitSVD(x)
+        } catch {
+            throw .decompositionFailed(group: label, reason: "\(error)")
         }
-        if let bad = x.scalars.firstIndex(where: { !$0.isFinite }) {
-            throw .decompositionFailed(group: label, reason: "non-finite value at sample \(bad / f), feature \(bad % f)")
-        }
-        // μ_j = (1/s) Σᵢ X_ij, accumulated in Double, stored in Float as scikit-learn does for float32 X.
-        var mean: [Float]? = nil
-        var centredX = x
-        if centred {
-            var sums = [Double](repeating: 0, count: f)
-            for i in 0..<s { for j in 0..<f { sums[j] += Double(x.scalars[i * f + j]) } }
-            let mu = sums.map { Float($0 / Double(s)) }
-            for i in 0..<s { for j in 0..<f { centredX.scalars[i * f + j] -= mu[j] } }
-            mean = mu
-        }
-        let (sigma, vt) = temporaryThinSVD(centredX.scalars.map { Double($0) }, rows: s, columns: f)
-        let k = sigma.count
-        let components = Tensor(shape: [k, f], scalars: vt.map { Float($0) })
-        let scores = matmulTransposed(centredX, components)                 // (s, f) × (k, f)ᵀ → (s, k)
-        let energy = sigma.reduce(0) { $0 + $1 * $1 }
-        let ratios = sigma.map { energy > 0 ? $0 * $0 / energy : 0 }
-        return Decomposition(mean: mean, components: components, scores: scores, ratios: ratios)
+    }
+
+    /// scikit-learn's `PCA(n_components=min(s, f), svd_solver='full').fit(X)` and `transform(X)`, as
+    /// the study calls them. The ratios are float32, as scikit-learn computes them for float32 weights.
+    private static func fitPCA(_ x: Tensor) throws(LinalgError) -> Decomposition {
+        let pca = try PCA.fit(x, keeping: .all, solver: .exact)
+        let scores = try pca.transform(x)                                    // (s, f) → (s, k)
+        var running: Float = 0
+        let cumulative = pca.explainedVarianceRatio.map { running += $0; return Double(running) }
+        return Decomposition(mean: pca.mean, components: pca.components, scores: scores,
+                             ratios: pca.explainedVarianceRatio.map { Double($0) }, cumulative: cumulative, rule: .float32)
+    }
+
+    /// X = U Σ Vᵀ (Linalg's dense SVD, in Double): C = Vᵀ, Z = X Vᵀᵀ = U Σ, energy ratios σᵢ²/Σσⱼ².
+    /// Only Vᵀ is computed; the scores come from one GEMM. No sign convention is needed: Zₙ Cₙ does
+    /// not depend on the signs.
+    private static func fitSVD(_ x: Tensor) throws(LinalgError) -> Decomposition {
+        let svd = try singularValueDecomposition(try Matrix(checking: x), vectors: .right)
+        let components = svd.vt!.tensor                                      // (k, f)
+        let scores = matmulTransposed(x, components)                         // (s, f) × (k, f)ᵀ → (s, k)
+        let energy = svd.s.reduce(0) { $0 + $1 * $1 }
+        let ratios = svd.s.map { energy > 0 ? $0 * $0 / energy : 0 }
+        var running = 0.0
+        return Decomposition(mean: nil, components: components, scores: scores, ratios: ratios,
+                             cumulative: ratios.map { running += $0; return running }, rule: .float64)
     }
 
     // MARK: - Choosing n
 
-    /// The components a selection keeps.
-    ///
-    /// Variance threshold t: the smallest n with cumulative[n−1] ≥ t — the study's
-    /// `argmax(cumsum(ratio) >= t) + 1`. At t = 1 every component is kept: a rounded cumulative sum
-    /// may stop just short of 1, and the study's `argmax` of all-False would then return 1 component,
-    /// an accident of numpy, not a choice.
+    /// The components a selection keeps: a rank as given, a variance threshold by `componentCount`.
     func componentCount(_ selection: Selection) -> Int {
         switch selection {
         case .rank(let r): return min(r, componentLimit)
-        case .variance(let t): return Surgery.componentCount(cumulative: cumulative, threshold: t)
+        case .variance(let t): return Surgery.componentCount(cumulative: cumulative, threshold: t, rule: rule)
         }
     }
 

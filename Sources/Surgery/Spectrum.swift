@@ -14,19 +14,12 @@ public struct Spectrum: Sendable {
         public let matrix: String
         /// Explained-variance (energy, uncentred) ratio of each component, decreasing.
         public let ratios: [Double]
-        /// cumulative[i] = ratios[0] + … + ratios[i].
+        /// cumulative[i] = ratios[0] + … + ratios[i] (a float32 running sum for PCA, as the study's).
         public let cumulative: [Double]
+        let rule: CountRule
 
-        init(layer: Int, matrix: String, ratios: [Double]) {
-            self.layer = layer
-            self.matrix = matrix
-            self.ratios = ratios
-            var running = 0.0
-            cumulative = ratios.map { running += $0; return running }
-        }
-
-        /// Components needed to reach threshold t: the rule surgery uses (`Decomposition.componentCount`).
-        public func componentsNeeded(_ t: Double) -> Int { componentCount(cumulative: cumulative, threshold: t) }
+        /// Components needed to reach threshold t: the rule surgery uses (`componentCount`).
+        public func componentsNeeded(_ t: Double) -> Int { componentCount(cumulative: cumulative, threshold: t, rule: rule) }
     }
 
     public let curves: [Curve]
@@ -47,8 +40,9 @@ public struct Spectrum: Sendable {
         for plan in plans {
             for group in try plan.groups(for: surgeon.base) {
                 let name = group.members.count == 1 ? group.members[0].target.rawValue : "kv"
-                curves.append(Curve(layer: group.members[0].layer, matrix: name,
-                                    ratios: try surgeon.ratios(of: group, centred: centring.isCentred)))
+                let fit = try surgeon.decomposition(of: group, centred: centring.isCentred)
+                curves.append(Curve(layer: group.members[0].layer, matrix: name, ratios: fit.ratios,
+                                    cumulative: fit.cumulative, rule: fit.rule))
             }
         }
         let matrices = plans[0].targets.map(\.rawValue) + (stacked ? ["kv"] : [])
@@ -104,9 +98,30 @@ public struct Spectrum: Sendable {
     }
 }
 
-/// The smallest n with cumulative[n−1] ≥ t (the study's `argmax(cumsum >= t) + 1`), all of them at
-/// t = 1 or when rounding keeps the sum just below t. See `Decomposition.componentCount`.
-func componentCount(cumulative: [Double], threshold t: Double) -> Int {
+// MARK: - The count rule
+
+/// How a cumulative ratio is compared with a threshold.
+enum CountRule: Sendable, Equatable {
+    /// Ratios and their running sum in float32, compared with Float(t): numpy's
+    /// `np.cumsum(ratio) >= t` on scikit-learn's float32 ratios, as in the study (and Linalg's
+    /// `PCA.componentCount(forVariance:rule: .reaches)`). Centred fits use it.
+    case float32
+    /// In Double. The uncentred SVD's energy ratios, which have no scikit-learn counterpart.
+    case float64
+}
+
+/// The smallest n with cumulative[n−1] ≥ t — the study's `np.argmax(np.cumsum(ratio) >= t) + 1` —
+/// and every component at t = 1: a float32 running sum can reach 1.0 a few components early, or stop
+/// a hair below it (the study's `argmax` of all-False then gives 1); neither means "100%".
+func componentCount(cumulative: [Double], threshold t: Double, rule: CountRule) -> Int {
     if t >= 1 { return cumulative.count }
-    return (cumulative.firstIndex { $0 >= t } ?? (cumulative.count - 1)) + 1
+    let index: Int?
+    switch rule {
+    case .float32:
+        let t32 = Float(t)
+        index = cumulative.firstIndex { Float($0) >= t32 }     // cumulative holds float32 sums exactly
+    case .float64:
+        index = cumulative.firstIndex { $0 >= t }
+    }
+    return (index ?? (cumulative.count - 1)) + 1
 }

@@ -23,6 +23,9 @@ func outputFolder(_ name: String) -> String {
     return FileManager.default.temporaryDirectory.path + "/surgery-test-\(ProcessInfo.processInfo.processIdentifier)-\(name)"
 }
 
+/// float32 explained-variance ratios of ≤ 16 components sum to 1 within a few ulps.
+let float32RatioSum = 1e-6
+
 @Suite struct SweepAndReports {
     let weights = TinyModel.weights
     let base = EvaluationResult(perplexity: 12, meanKL: 0, top1Agreement: 1)
@@ -122,11 +125,12 @@ func outputFolder(_ name: String) -> String {
         let kv = spectrum.curves.first { $0.layer == 1 && $0.matrix == "kv" }!
         #expect(stats.first { $0.matrix == MatrixID(layer: 1, target: .k) }!.components == kv.componentsNeeded(0.7))
         for curve in spectrum.curves {
-            #expect(abs(curve.cumulative.last! - 1) < 1e-12)
+            #expect(abs(curve.cumulative.last! - 1) < float32RatioSum)
             for t in Spectrum.thresholds {
+                // PCA counts compare float32 running sums with Float(t), as the study does.
                 let n = curve.componentsNeeded(t)
-                #expect(curve.cumulative[n - 1] >= t)
-                #expect(n == 1 || curve.cumulative[n - 2] < t)
+                #expect(Float(curve.cumulative[n - 1]) >= Float(t))
+                #expect(n == 1 || Float(curve.cumulative[n - 2]) < Float(t))
             }
         }
         let csv = spectrum.csv().split(separator: "\n")
