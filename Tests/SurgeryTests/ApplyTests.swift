@@ -178,4 +178,13 @@ let energyIdentityAbsolute = 1e-5
             #expect(fit.componentCount(.variance(1)) == fit.componentLimit)
         }
     }
+
+    @Test func resultAsText() throws {
+        let result = try Surgeon(base: weights).apply(SurgeryPlan(grouping: .sharedKV, selection: .rank(3)))
+        let text = result.markdown()
+        #expect(text.hasPrefix("Plan: q,k,v · shared-kv · rank 3 · centring pca\n"))
+        #expect(text.contains("q: 3.0 components (mean) · k/v: 3.0 · factored/dense 0.438 (672 of 1536 parameters)"))
+        #expect(text.split(separator: "\n").filter { $0.hasPrefix("| ") }.count == 1 + 9)
+        #expect(text.contains("| 1 | k | layer 1 k+v | 3 / 16 |"))
+    }
 }
