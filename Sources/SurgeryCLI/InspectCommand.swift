@@ -34,7 +34,11 @@ private func render(_ s: ModelSummary) -> String {
         lines.append(pad(m.name, nameWidth) + "  " + pad(m.kind, 12) + "  " + leftPad(count, 12) + "  " + m.dtype)
     }
     lines.append("")
-    lines.append("per layer: " + s.layerParameters.enumerated().map { "\($0.offset): \(grouped($0.element))" }.joined(separator: "  "))
+    if let first = s.layerParameters.first, s.layerParameters.allSatisfy({ $0 == first }) {
+        lines.append("per layer: \(grouped(first)) parameters × \(s.layerParameters.count) layers")
+    } else {
+        lines.append("per layer: " + s.layerParameters.enumerated().map { "\($0.offset): \(grouped($0.element))" }.joined(separator: ", "))
+    }
     lines.append("total parameters: \(grouped(s.totalParameters))")
     lines.append("dtypes: " + s.dtypes.map { "\($0.dtype) \(grouped($0.parameters)) params in \($0.tensors) tensors (\(grouped($0.bytes)) bytes)" }
         .joined(separator: "; "))

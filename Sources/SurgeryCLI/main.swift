@@ -8,6 +8,8 @@ import Darwin
 
 let commands: [String: (inout Arguments) throws -> Void] = [
     "inspect": runInspect,
+    "generate": runGenerate,
+    "perplexity": runPerplexity,
 ]
 let flagNames: Set<String> = ["json", "chat", "help", "faithful"]
 
@@ -49,9 +51,14 @@ func status(_ message: String) {
     writeStandardError(message + "\n")
 }
 
-/// A progress line that rewrites itself (carriage return, no newline).
+/// A progress line: rewritten in place on a terminal, one line each otherwise (logs, CI).
 func progressLine(_ message: String) {
-    writeStandardError("\r\u{1B}[K" + message)
+    writeStandardError(isatty(2) == 1 ? "\r\u{1B}[K" + message : message + "\n")
+}
+
+/// Ends a run of in-place progress lines.
+func progressDone() {
+    if isatty(2) == 1 { writeStandardError("\n") }
 }
 
 func writeStandardError(_ text: String) {

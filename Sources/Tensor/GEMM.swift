@@ -67,9 +67,6 @@ enum GEMMBlocking {
     /// Tasks per processor in the compute grid: a few, so a thread slowed by another process does
     /// not hold up the others for long.
     static let tasksPerProcessor = 4
-    /// Below this many multiply-adds (~20 µs on one core) the job runs on one thread: starting the
-    /// parallel loop costs more than it saves.
-    static let parallelMinimumWork = 2_000_000
 }
 
 // MARK: - Fast: packing
@@ -210,7 +207,7 @@ private func packedGEMM(m: Int, n: Int, k: Int,
     // Columns per chunk: whole multiples of a task's column block, about `chunkFloats` packed floats.
     let chunkPanels = min(nPanels, max(GEMMBlocking.ncMax / nr, GEMMBlocking.chunkFloats / (k * nr)))
     let chunks = (nPanels + chunkPanels - 1) / chunkPanels
-    let parallel = m * n * k >= GEMMBlocking.parallelMinimumWork
+    let parallel = m * n * k >= parallelMinimumWork
     let aIn = SharedPointer(readOnly: a), bIn = SharedPointer(readOnly: b), out = SharedPointer(c)
 
     Scratch.withFloats(mPanels * mr * k + chunkPanels * nr * k) { scratch in
@@ -296,8 +293,9 @@ private struct EdgeTile {
 enum GEMVLimits {
     /// Up to this many rows of A, B is streamed once from its own layout rather than packed.
     static let maximumRows = 4
-    /// Below this many multiply-adds the product runs on one thread.
-    static let parallelMinimumWork = 4_000_000
+    /// Columns of C per parallel job: eight groups of eight rows of a stored-(n, k) B, or one run of
+    /// 128 columns of a stored-(k, n) B.
+    static func columnsPerJob(transposeB: Bool) -> Int { transposeB ? 64 : 128 }
 }
 
 /// C (m×n) for small m: every row of A against B, B read in its own layout.
@@ -305,16 +303,13 @@ private func gemvRows(m: Int, n: Int, k: Int,
                       a: UnsafePointer<Float>, lda: Int,
                       b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
                       c: UnsafeMutablePointer<Float>, ldc: Int) {
-    // Split the columns of C into chunks; each job does its chunk for every row of A.
-    let chunk = 64
-    let chunks = (n + chunk - 1) / chunk
-    let jobs = m * n * k >= GEMVLimits.parallelMinimumWork ? min(chunks, 2 * activeProcessorCount) : 1
-    let chunksPerJob = (chunks + jobs - 1) / jobs
+    // Split the columns of C into chunks, one job each; a job does its chunk for every row of A.
+    let chunk = GEMVLimits.columnsPerJob(transposeB: transposeB)
+    let jobs = (n + chunk - 1) / chunk
     let aIn = SharedPointer(readOnly: a), bIn = SharedPointer(readOnly: b)
     let out = SharedPointer(c)
     let job: @Sendable (Int) -> Void = { job in
-        let j0 = job * chunksPerJob * chunk, j1 = min(n, j0 + chunksPerJob * chunk)
-        if j0 >= j1 { return }
+        let j0 = job * chunk, j1 = min(n, j0 + chunk)
         for i in 0..<m {
             if transposeB {
                 gemvTransposed(n: j1 - j0, k: k, x: aIn.base + i * lda, w: bIn.base + j0 * ldb, ldw: ldb,
@@ -325,11 +320,11 @@ private func gemvRows(m: Int, n: Int, k: Int,
             }
         }
     }
-    if jobs > 1 { parallelFor(jobs, job) } else { job(0) }
+    if m * n * k >= parallelMinimumWork { parallelFor(jobs, job) } else { for j in 0..<jobs { job(j) } }
 }
 
-/// y (n) = W x: y[j] = Σ_p W[j, p] · x[p], W stored (n, k) with leading dimension ldw. Four rows of W
-/// at a time, each a SIMD16 dot product along p, so x is loaded once per four rows.
+/// y (n) = W x: y[j] = Σ_p W[j, p] · x[p], W stored (n, k) with leading dimension ldw. Eight rows of
+/// W at a time, each a SIMD16 dot product along p, so each load of x serves eight rows.
 @inline(__always)
 private func gemvTransposed(n: Int, k: Int, x: UnsafePointer<Float>, w: UnsafePointer<Float>, ldw: Int,
                             y: UnsafeMutablePointer<Float>) {
@@ -337,10 +332,12 @@ private func gemvTransposed(n: Int, k: Int, x: UnsafePointer<Float>, w: UnsafePo
     let kVector = k & ~15
     let xr = UnsafeRawPointer(x)
     var j = 0
-    while j + 4 <= n {
+    while j + 8 <= n {
         let w0 = UnsafeRawPointer(w + j * ldw), w1 = UnsafeRawPointer(w + (j + 1) * ldw)
         let w2 = UnsafeRawPointer(w + (j + 2) * ldw), w3 = UnsafeRawPointer(w + (j + 3) * ldw)
-        var s0 = V(), s1 = V(), s2 = V(), s3 = V()
+        let w4 = UnsafeRawPointer(w + (j + 4) * ldw), w5 = UnsafeRawPointer(w + (j + 5) * ldw)
+        let w6 = UnsafeRawPointer(w + (j + 6) * ldw), w7 = UnsafeRawPointer(w + (j + 7) * ldw)
+        var s0 = V(), s1 = V(), s2 = V(), s3 = V(), s4 = V(), s5 = V(), s6 = V(), s7 = V()
         var offset = 0
         while offset < kVector * 4 {
             let xv = xr.loadUnaligned(fromByteOffset: offset, as: V.self)
@@ -348,16 +345,18 @@ private func gemvTransposed(n: Int, k: Int, x: UnsafePointer<Float>, w: UnsafePo
             s1 = s1.addingProduct(xv, w1.loadUnaligned(fromByteOffset: offset, as: V.self))
             s2 = s2.addingProduct(xv, w2.loadUnaligned(fromByteOffset: offset, as: V.self))
             s3 = s3.addingProduct(xv, w3.loadUnaligned(fromByteOffset: offset, as: V.self))
+            s4 = s4.addingProduct(xv, w4.loadUnaligned(fromByteOffset: offset, as: V.self))
+            s5 = s5.addingProduct(xv, w5.loadUnaligned(fromByteOffset: offset, as: V.self))
+            s6 = s6.addingProduct(xv, w6.loadUnaligned(fromByteOffset: offset, as: V.self))
+            s7 = s7.addingProduct(xv, w7.loadUnaligned(fromByteOffset: offset, as: V.self))
             offset += 64
         }
-        var t0 = s0.sum(), t1 = s1.sum(), t2 = s2.sum(), t3 = s3.sum()
+        var t: InlineArray<8, Float> = [s0.sum(), s1.sum(), s2.sum(), s3.sum(), s4.sum(), s5.sum(), s6.sum(), s7.sum()]
         for p in kVector..<k {
-            let xp = x[p]
-            t0 += xp * w[j * ldw + p]; t1 += xp * w[(j + 1) * ldw + p]
-            t2 += xp * w[(j + 2) * ldw + p]; t3 += xp * w[(j + 3) * ldw + p]
+            for r in 0..<8 { t[r] += x[p] * w[(j + r) * ldw + p] }
         }
-        y[j] = t0; y[j + 1] = t1; y[j + 2] = t2; y[j + 3] = t3
-        j += 4
+        for r in 0..<8 { y[j + r] = t[r] }
+        j += 8
     }
     while j < n {
         let wr = UnsafeRawPointer(w + j * ldw)
@@ -376,14 +375,14 @@ private func gemvTransposed(n: Int, k: Int, x: UnsafePointer<Float>, w: UnsafePo
 }
 
 /// y (n) = xᵀ B: y[j] = Σ_p x[p] · B[p, j], B stored (k, n) with leading dimension ldb. Columns in
-/// runs of 64 (four SIMD16 accumulators), each row of B a contiguous load.
+/// runs of 128 (eight SIMD16 accumulators), each row of B a contiguous 512-byte load; then runs of 16.
 @inline(__always)
 private func gemvColumns(n: Int, k: Int, x: UnsafePointer<Float>, b: UnsafePointer<Float>, ldb: Int,
                          y: UnsafeMutablePointer<Float>) {
     typealias V = SIMD16<Float>
     var j = 0
-    while j + 64 <= n {
-        var s0 = V(), s1 = V(), s2 = V(), s3 = V()
+    while j + 128 <= n {
+        var s0 = V(), s1 = V(), s2 = V(), s3 = V(), s4 = V(), s5 = V(), s6 = V(), s7 = V()
         for p in 0..<k {
             let row = UnsafeRawPointer(b + p * ldb + j)
             let xp = V(repeating: x[p])
@@ -391,11 +390,17 @@ private func gemvColumns(n: Int, k: Int, x: UnsafePointer<Float>, b: UnsafePoint
             s1 = s1.addingProduct(xp, row.loadUnaligned(fromByteOffset: 64, as: V.self))
             s2 = s2.addingProduct(xp, row.loadUnaligned(fromByteOffset: 128, as: V.self))
             s3 = s3.addingProduct(xp, row.loadUnaligned(fromByteOffset: 192, as: V.self))
+            s4 = s4.addingProduct(xp, row.loadUnaligned(fromByteOffset: 256, as: V.self))
+            s5 = s5.addingProduct(xp, row.loadUnaligned(fromByteOffset: 320, as: V.self))
+            s6 = s6.addingProduct(xp, row.loadUnaligned(fromByteOffset: 384, as: V.self))
+            s7 = s7.addingProduct(xp, row.loadUnaligned(fromByteOffset: 448, as: V.self))
         }
         let out = UnsafeMutableRawPointer(y + j)
         out.storeBytes(of: s0, as: V.self); out.storeBytes(of: s1, toByteOffset: 64, as: V.self)
         out.storeBytes(of: s2, toByteOffset: 128, as: V.self); out.storeBytes(of: s3, toByteOffset: 192, as: V.self)
-        j += 64
+        out.storeBytes(of: s4, toByteOffset: 256, as: V.self); out.storeBytes(of: s5, toByteOffset: 320, as: V.self)
+        out.storeBytes(of: s6, toByteOffset: 384, as: V.self); out.storeBytes(of: s7, toByteOffset: 448, as: V.self)
+        j += 128
     }
     while j + 16 <= n {
         var s = V()

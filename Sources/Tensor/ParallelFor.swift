@@ -1,6 +1,12 @@
 // The one place that shares work across threads. Removing the parallelism (running the body for
 // every index in order) gives the same result: each index writes only its own outputs.
+//
+// On Linux the loop runs on persistent worker threads that spin on an atomic counter between jobs
+// (and sleep after a while idle), because `DispatchQueue.concurrentPerform` costs more than a job of
+// under ~70 µs is worth (DESIGN.md: a decode-step GEMV ran slower on two threads than on one).
+// Elsewhere it uses `concurrentPerform`.
 import Dispatch
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -8,6 +14,8 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+
+// MARK: - Public surface
 
 /// A raw pointer that may cross into the parallel loop's closure. Each index must touch a disjoint
 /// part of the memory it points to.
@@ -27,9 +35,164 @@ package let activeProcessorCount: Int = {
     #endif
 }()
 
-/// Runs `body(i)` for every `i` in `0..<count`, on all cores when `count > 1`.
+/// About the least work (in multiply-adds, or similarly cheap steps) for which splitting a job
+/// across threads pays: starting a loop on the spinning workers costs ~1 µs, `concurrentPerform`
+/// tens of µs.
+package let parallelMinimumWork: Int = WorkerPool.shared == nil ? 2_000_000 : 250_000
+
+/// Runs `body(i)` for every `i` in `0..<count`, on all cores when `count > 1`. Indices are handed
+/// out one at a time, so uneven indices balance. A `parallelFor` started inside another one's body
+/// (or while another thread's is running) runs serially on its caller's thread.
 package func parallelFor(_ count: Int, _ body: @Sendable (Int) -> Void) {
     if count <= 0 { return }
-    if count == 1 { body(0); return }
-    DispatchQueue.concurrentPerform(iterations: count, execute: body)
+    if count == 1 || activeProcessorCount == 1 { for i in 0..<count { body(i) }; return }
+    if let pool = WorkerPool.shared {
+        if !pool.run(count, body) { for i in 0..<count { body(i) } }
+    } else {
+        DispatchQueue.concurrentPerform(iterations: count, execute: body)
+    }
+}
+
+// MARK: - Persistent workers
+//
+// One job at a time lives in the pool: a pointer to the caller's closure, the index count, and the
+// next index to hand out. `state` packs the job's epoch (high 32 bits) with the number of workers
+// inside the job (low 32 bits); an odd epoch is open to join, an even one closed (0 at start).
+//
+//   caller:  write job ─► epoch += 1 (open) ─► take indices ─► epoch += 1 (close) ─► wait inside = 0
+//   worker:  see a new open epoch ─► inside += 1 (CAS, fails if closed meanwhile) ─► take indices
+//            ─► inside -= 1
+//
+// The caller never waits for a worker to start — a worker that arrives after closing just skips the
+// job — only for joined workers to finish the index each holds. While `inside` is 0 and the epoch is
+// closed nobody reads the job, so the caller may rewrite it.
+
+typealias LoopBody = @Sendable (Int) -> Void
+
+final class WorkerPool: @unchecked Sendable {
+    /// The pool, or nil where it is not available (one processor, or no pthreads).
+    static let shared: WorkerPool? = {
+        #if canImport(Glibc) || canImport(Musl)
+        return activeProcessorCount > 1 ? WorkerPool(workers: activeProcessorCount - 1) : nil
+        #else
+        return nil
+        #endif
+    }()
+
+    /// How long an idle worker spins before it sleeps: longer than the gaps between the kernels of
+    /// one decode step, short enough not to hold a core while the program does something else.
+    private static let spinNanoseconds: UInt64 = 300_000
+
+    private let state = Atomic<UInt64>(0)
+    private let busy = Atomic<Bool>(false)
+    private let next = Atomic<Int>(0)
+    // The job: written by the caller only while the epoch is closed and nobody is inside.
+    private nonisolated(unsafe) var body: UnsafeRawPointer? = nil
+    private nonisolated(unsafe) var count = 0
+    private let sleepers: [Sleeper]
+
+    /// A worker's bed: it sets `asleep` and waits on `wake`; the caller signals it after publishing.
+    private final class Sleeper: Sendable {
+        let asleep = Atomic<Bool>(false)
+        let wake = DispatchSemaphore(value: 0)
+    }
+
+    private init(workers: Int) {
+        sleepers = (0..<workers).map { _ in Sleeper() }
+        #if canImport(Glibc) || canImport(Musl)
+        for index in 0..<workers {
+            let context = Unmanaged.passRetained(WorkerStart(pool: self, index: index)).toOpaque()
+            var thread = pthread_t()
+            let started = pthread_create(&thread, nil, { raw in
+                let start = Unmanaged<WorkerStart>.fromOpaque(raw!).takeRetainedValue()
+                start.pool.workerLoop(start.pool.sleepers[start.index])
+                return nil
+            }, context)
+            if started == 0 { pthread_detach(thread) } else { Unmanaged<WorkerStart>.fromOpaque(context).release() }
+        }
+        #endif
+    }
+
+    private final class WorkerStart {
+        let pool: WorkerPool
+        let index: Int
+        init(pool: WorkerPool, index: Int) { self.pool = pool; self.index = index }
+    }
+
+    /// Runs the loop with the workers' help; false (having run nothing) if the pool is busy.
+    func run(_ count: Int, _ body: LoopBody) -> Bool {
+        guard busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
+        defer { busy.store(false, ordering: .releasing) }
+        withoutActuallyEscaping(body) { escapable in
+            withUnsafePointer(to: escapable) { pointer in
+                // Closed and empty (the previous run ended so): nobody reads the job while we write it.
+                self.body = UnsafeRawPointer(pointer)
+                self.count = count
+                next.store(0, ordering: .relaxed)
+                state.add(1 << 32, ordering: .sequentiallyConsistent)           // open
+                for sleeper in sleepers where sleeper.asleep.load(ordering: .sequentiallyConsistent) {
+                    sleeper.wake.signal()
+                }
+                takeIndices(pointer.pointee, count)
+                state.add(1 << 32, ordering: .sequentiallyConsistent)           // close
+                var spins = 0
+                while state.load(ordering: .acquiring) & 0xFFFF_FFFF != 0 { backOff(&spins) }
+            }
+        }
+        return true
+    }
+
+    /// Not inlined, so every retain of the closure made while calling it is released before returning.
+    @inline(never)
+    private func takeIndices(_ body: LoopBody, _ count: Int) {
+        while true {
+            let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
+            if i >= count { return }
+            body(i)
+        }
+    }
+
+    private func workerLoop(_ sleeper: Sleeper) {
+        var seen: UInt64 = 0                       // the last epoch this worker looked at
+        var idleSince = monotonicNanoseconds()
+        var spins = 0
+        while true {
+            let s = state.load(ordering: .acquiring)
+            let epoch = s >> 32
+            if epoch != seen && epoch & 1 == 1 {
+                // A new open job: join it unless it closes first.
+                if state.compareExchange(expected: s, desired: s + 1, ordering: .acquiringAndReleasing).exchanged {
+                    takeIndices(self.body!.assumingMemoryBound(to: LoopBody.self).pointee, count)
+                    state.subtract(1, ordering: .releasing)
+                    seen = epoch
+                    idleSince = monotonicNanoseconds()
+                    spins = 0
+                }
+                continue
+            }
+            seen = epoch                             // a closed epoch (or the one just done): nothing to join
+            spins += 1
+            if spins & 255 == 0 && monotonicNanoseconds() - idleSince > Self.spinNanoseconds {
+                // Sleep. Setting `asleep` before re-reading the state (both sequentially consistent)
+                // means a job published meanwhile is seen here, or its caller sees `asleep` and signals.
+                sleeper.asleep.store(true, ordering: .sequentiallyConsistent)
+                if state.load(ordering: .sequentiallyConsistent) >> 32 == seen { sleeper.wake.wait() }
+                sleeper.asleep.store(false, ordering: .sequentiallyConsistent)
+                idleSince = monotonicNanoseconds()
+                spins = 0
+            }
+        }
+    }
+}
+
+/// Waits a little: spins at first, then yields the processor (another process may need it).
+private func backOff(_ spins: inout Int) {
+    spins += 1
+    #if canImport(Glibc) || canImport(Musl)
+    if spins > 1000 { sched_yield() }
+    #endif
+}
+
+private func monotonicNanoseconds() -> UInt64 {
+    DispatchTime.now().uptimeNanoseconds
 }

@@ -95,6 +95,7 @@ func gemmMatchesReferenceForEverySmallShape(transposeB: Bool) {
 @Test(arguments: [
     (512, 576, 576), (33, 1536, 576), (1, 576, 1536), (1, 1536, 576), (2, 577, 300), (3, 100, 1000),
     (4, 65, 17), (5, 700, 129), (7, 40, 600), (37, 300, 263), (64, 64, 64), (100, 33, 1024),
+    (7, 4100, 600),                                   // more than one chunk of packed B
 ], [true, false])
 func gemmMatchesReferenceForLargeShapes(shape: (Int, Int, Int), transposeB: Bool) {
     var rng = SplitMix64(seed: UInt64(shape.0 * 1_000_003 + shape.1 * 1009 + shape.2))

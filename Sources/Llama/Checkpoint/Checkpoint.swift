@@ -4,6 +4,11 @@
 // in Hugging Face layout, whatever the file.
 import Tensor
 import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A tensor as the checkpoint stores it.
 public struct CheckpointTensorInfo: Sendable, Equatable {
@@ -41,6 +46,7 @@ public final class Checkpoint: Sendable {
     package enum Storage: Sendable {
         case safetensors(SafetensorsFile)
         case sharded(ShardedSafetensors)
+        case gguf(GGUFFile, ggufName: [String: String])
     }
 
     init(path: String, format: Format, config: Config, files: [String], tensors: [CheckpointTensorInfo],
@@ -49,7 +55,7 @@ public final class Checkpoint: Sendable {
         self.format = format
         self.config = config
         self.files = files
-        self.fileSize = files.reduce(0) { $0 + ((try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? Int) ?? 0) }
+        self.fileSize = files.reduce(0) { $0 + Self.size(of: $1) }
         self.tensors = tensors
         self.folder = folder
         self.storage = storage
@@ -65,7 +71,7 @@ public final class Checkpoint: Sendable {
         }
         if isDirectory { return try openFolder(path) }
         switch try sniff(path) {
-        case .gguf: throw CheckpointError.unsupportedFeature(path: path, feature: "GGUF (reader not merged yet)")
+        case .gguf: return try openGGUF(path)
         case .safetensors:
             let folder = parentFolder(path)
             let configPath = folder + "/config.json"
@@ -84,11 +90,17 @@ public final class Checkpoint: Sendable {
         switch storage {
         case .safetensors(let file): return try file.tensor(name)
         case .sharded(let shards): return try shards.tensor(name)
+        case .gguf(let file, let ggufName): return try ggufTensor(file, ggufName: ggufName[name]!, canonical: name)
         }
     }
 
     public func info(named name: String) -> CheckpointTensorInfo? {
         tensors.first { $0.name == name }
+    }
+
+    private static func size(of path: String) -> Int {
+        var info = stat()
+        return stat(path, &info) == 0 ? Int(info.st_size) : 0
     }
 
     // MARK: - Recognising a file
@@ -159,6 +171,8 @@ public final class Checkpoint: Sendable {
                 tensors.append(CheckpointTensorInfo(name: name, shape: info.shape, dtype: info.dtype.rawValue,
                                                     byteCount: info.dataOffsets.count))
             }
+        case .gguf:
+            preconditionFailure("GGUF files are opened by openGGUF")
         }
         let checkpoint = Checkpoint(path: path, format: .safetensors, config: config, files: files + [configPath],
                                     tensors: tensors, folder: folder, storage: storage)

@@ -42,54 +42,53 @@ public struct Score: Sendable, Equatable, Codable {
 }
 
 /// Scores `models[0]` (the base) and every other model on the same windows. `progress` is called
-/// after each window with (windows done, windows in all).
+/// after each window with (windows done, windows in all). Per-position values are computed in
+/// Float by Tensor's kernels and summed in Double, in position order (the result does not depend
+/// on the number of threads).
 public func evaluate(_ models: [Model], windows: [[Int]],
                      progress: (Int, Int) -> Void = { _, _ in }) -> [Score] {
     precondition(!models.isEmpty, "evaluate needs a base model")
     var scores = [Score](repeating: Score(), count: models.count)
     let v = models[0].config.vocabSize
-    var baseLog = [Double](repeating: 0, count: v)
-    var otherLog = [Double](repeating: 0, count: v)
     for (done, window) in windows.enumerated() {
-        let base = models[0].logits(window)                          // (T, V)
-        let others = models.dropFirst().map { $0.logits(window) }
-        for position in 0..<(window.count - 1) {
-            let next = window[position + 1]
-            base.scalars.withUnsafeBufferPointer { all in
-                let row = UnsafeBufferPointer(rebasing: all[(position * v)..<((position + 1) * v)])
-                logSoftmax(row, into: &baseLog)
-                scores[0].totalNLL -= baseLog[next]
-                scores[0].scoredTokens += 1
-                scores[0].agreeingTop1 += 1
-                let baseTop = argmax(row)
-                for (index, other) in others.enumerated() {
-                    other.scalars.withUnsafeBufferPointer { otherAll in
-                        let otherRow = UnsafeBufferPointer(rebasing: otherAll[(position * v)..<((position + 1) * v)])
-                        logSoftmax(otherRow, into: &otherLog)
-                        var s = scores[index + 1]
-                        s.totalNLL -= otherLog[next]
-                        s.scoredTokens += 1
-                        // KL(p ‖ q) = Σ_v p(v) (log p(v) − log q(v))
-                        var kl = 0.0
-                        for i in 0..<v { kl += exp(baseLog[i]) * (baseLog[i] - otherLog[i]) }
-                        s.totalKL += kl
-                        if argmax(otherRow) == baseTop { s.agreeingTop1 += 1 }
-                        scores[index + 1] = s
+        let positions = window.count - 1                              // position p predicts window[p + 1]
+        let logits = models.map { $0.logits(window) }                 // each (T, V)
+        var baseTop = [Int](repeating: 0, count: positions)
+        for (index, other) in logits.enumerated() {
+            let nll = UnsafeMutableBufferPointer<Double>.allocate(capacity: positions)
+            let kl = UnsafeMutableBufferPointer<Double>.allocate(capacity: positions)
+            let top = UnsafeMutableBufferPointer<Int>.allocate(capacity: positions)
+            defer { nll.deallocate(); kl.deallocate(); top.deallocate() }
+            kl.initialize(repeating: 0)
+            logits[0].scalars.withUnsafeBufferPointer { basePointer in
+                other.scalars.withUnsafeBufferPointer { otherPointer in
+                    let base = SharedPointer(readOnly: basePointer.baseAddress!)
+                    let rows = SharedPointer(readOnly: otherPointer.baseAddress!)
+                    let nllOut = SharedPointer(nll.baseAddress!), klOut = SharedPointer(kl.baseAddress!)
+                    let topOut = SharedPointer(top.baseAddress!)
+                    let chunk = 32
+                    parallelFor((positions + chunk - 1) / chunk) { c in
+                        for p in (c * chunk)..<min(positions, (c + 1) * chunk) {
+                            let row = rows.base + p * v
+                            nllOut.base[p] = Double(negativeLogLikelihood(logits: row, count: v, target: window[p + 1]))
+                            if index > 0 {
+                                // KL(base ‖ other) = Σ_v p_base(v) (log p_base(v) − log p_other(v))
+                                klOut.base[p] = Double(klDivergence(logitsP: base.base + p * v, logitsQ: row, count: v))
+                            }
+                            topOut.base[p] = argmax(UnsafeBufferPointer(start: row, count: v))
+                        }
                     }
                 }
             }
+            if index == 0 { baseTop = Array(top) }
+            for p in 0..<positions {
+                scores[index].totalNLL += nll[p]
+                scores[index].totalKL += kl[p]
+                if top[p] == baseTop[p] { scores[index].agreeingTop1 += 1 }
+            }
+            scores[index].scoredTokens += positions
         }
         progress(done + 1, windows.count)
     }
     return scores
-}
-
-/// log softmax of one row in Double: log p_i = x_i − max − log Σ exp(x_j − max).
-func logSoftmax(_ x: UnsafeBufferPointer<Float>, into out: inout [Double]) {
-    var maximum = -Double.infinity
-    for value in x { maximum = max(maximum, Double(value)) }
-    var sum = 0.0
-    for value in x { sum += exp(Double(value) - maximum) }
-    let shift = maximum + log(sum)
-    for i in 0..<x.count { out[i] = Double(x[i]) - shift }
 }

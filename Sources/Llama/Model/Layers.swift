@@ -1,8 +1,6 @@
-// The small operations of the forward pass over row-major buffers, in terms of Tensor's kernels.
+// The small operations of the forward pass over row-major [Float] buffers, in terms of Tensor's
+// kernels (each of which has a scalar reference twin tested beside it).
 import Tensor
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// y (T, out) = x (T, in) · Wᵀ with W (out, in).
 func linear(_ x: [Float], rows t: Int, _ w: Tensor, into y: inout [Float]) {
@@ -17,35 +15,32 @@ func linear(_ x: [Float], rows t: Int, _ w: Tensor, into y: inout [Float]) {
     }
 }
 
-/// y (T, out) += x (T, in) · Wᵀ — the residual connection.
-func linearAccumulate(_ x: [Float], rows t: Int, _ w: Tensor, into y: inout [Float]) {
-    var product = [Float](repeating: 0, count: t * w.shape[0])
-    linear(x, rows: t, w, into: &product)
-    for i in 0..<product.count { y[i] += product[i] }
-}
-
-/// RMSNorm of each row: y = x / √(mean(x²) + ε) ⊙ w.
-func rmsNorm(_ x: [Float], weight w: [Float], epsilon: Float, rows t: Int, into y: inout [Float]) {
-    let d = w.count
-    for r in 0..<t {
-        var sumSquares: Float = 0
-        for j in 0..<d { sumSquares += x[r * d + j] * x[r * d + j] }
-        let inverse = 1 / (sumSquares / Float(d) + epsilon).squareRoot()
-        for j in 0..<d { y[r * d + j] = w[j] * (x[r * d + j] * inverse) }
+/// y += x, elementwise — the residual connection.
+func add(_ x: [Float], into y: inout [Float]) {
+    x.withUnsafeBufferPointer { xp in
+        y.withUnsafeMutableBufferPointer { yp in
+            for i in 0..<yp.count { yp[i] += xp[i] }
+        }
     }
 }
 
-/// Numerically stable softmax of `count` values in place: p_i = exp(x_i − max) / Σ exp(x_j − max).
-func softmaxInPlace(_ x: UnsafeMutablePointer<Float>, count: Int) {
-    var maximum = -Float.infinity
-    for i in 0..<count { maximum = max(maximum, x[i]) }
-    var sum: Float = 0
-    for i in 0..<count { x[i] = expf(x[i] - maximum); sum += x[i] }
-    let inverse = 1 / sum
-    for i in 0..<count { x[i] *= inverse }
+/// RMSNorm of each row of x (T, D): y = x / √(mean(x²) + ε) ⊙ w.
+func rmsNorm(_ x: [Float], _ w: Tensor, epsilon: Float, rows t: Int, into y: inout [Float]) {
+    x.withUnsafeBufferPointer { xp in
+        w.scalars.withUnsafeBufferPointer { wp in
+            y.withUnsafeMutableBufferPointer { yp in
+                rmsNorm(xp.baseAddress!, weight: wp.baseAddress!, rows: t, dim: wp.count, epsilon: epsilon,
+                        into: yp.baseAddress!)
+            }
+        }
+    }
 }
 
 /// gate ← SiLU(gate) ⊙ up, SiLU(g) = g / (1 + e^(−g)).
 func swiGLU(gate: inout [Float], up: [Float]) {
-    for i in 0..<gate.count { gate[i] = gate[i] / (1 + expf(-gate[i])) * up[i] }
+    up.withUnsafeBufferPointer { u in
+        gate.withUnsafeMutableBufferPointer { g in
+            swiglu(gate: g.baseAddress!, up: u.baseAddress!, count: g.count, into: g.baseAddress!)
+        }
+    }
 }

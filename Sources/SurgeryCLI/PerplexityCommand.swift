@@ -1,0 +1,49 @@
+// `surgery perplexity MODEL --text FILE [--window 512] [--windows K]`: protocol P1 perplexity.
+import Llama
+import FoundationEssentials
+
+func runPerplexity(_ arguments: inout Arguments) throws {
+    guard let textPath = arguments.string("text") else { throw UsageError("perplexity needs --text FILE") }
+    let window = try arguments.int("window", default: 512, in: 2...Int.max)
+    let limit = try arguments.optionalInt("windows", in: 1...Int.max)
+    try arguments.finish(maxPositionals: 1)
+    let path = arguments.positionals.first ?? DefaultModel.path
+
+    let text = try readText(textPath)
+    let loaded = try loadModel(path)
+    guard window <= loaded.model.config.contextLength else {
+        throw UsageError("--window \(window) is larger than the model's context (\(loaded.model.config.contextLength))")
+    }
+    let tokens = loaded.tokenizer.encode(text, addingSpecialTokens: false)
+    let windows = perplexityWindows(tokens, window: window, limit: limit)
+    guard !windows.isEmpty else {
+        throw UsageError("\(textPath) has \(tokens.count) tokens, fewer than one window of \(window)")
+    }
+    status("\(tokens.count) tokens in \(textPath); scoring \(windows.count) windows of \(window)")
+    let clock = ContinuousClock()
+    let start = clock.now
+    let score = evaluate([loaded.model], windows: windows) { done, all in
+        let elapsed = (clock.now - start).seconds
+        let left = elapsed / Double(done) * Double(all - done)
+        progressLine("window \(done)/\(all) · \(fixed(Double(done * window) / elapsed, 0)) tokens/s · \(fixed(left, 0)) s left")
+    }[0]
+    progressDone()
+    let seconds = (clock.now - start).seconds
+    print("perplexity \(fixed(score.perplexity, 4))")
+    print("tokens scored \(score.scoredTokens) (\(windows.count) windows of \(window))")
+    print("tokens/s \(fixed(Double(windows.count * window) / seconds, 1))")
+}
+
+/// A UTF-8 text file, with clear errors for a missing, unreadable, empty or non-UTF-8 file.
+func readText(_ path: String) throws -> String {
+    var isDirectory = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory else {
+        throw UsageError("--text \(path): no such file")
+    }
+    guard let data = FileManager.default.contents(atPath: path) else { throw UsageError("--text \(path): cannot read it") }
+    guard let text = String(validating: data, as: UTF8.self) else {
+        throw UsageError("--text \(path): not valid UTF-8")
+    }
+    guard !text.isEmpty else { throw UsageError("--text \(path): the file is empty") }
+    return text
+}
