@@ -1,0 +1,153 @@
+// The sweep's report: the rows as a Markdown table, CSV and JSON, and four SVG plots — perplexity
+// (log scale) and KL against the variance threshold and against the factored-parameter ratio, one
+// line per mode and centring. Every file is rewritten whole after each row (`writeWholeFile`), so an
+// interrupted sweep leaves complete files holding the rows it finished.
+
+public struct SweepReport: Sendable {
+    /// The base model's evaluation (KL 0, top-1 1 by definition; its perplexity is the reference).
+    public var base: EvaluationResult
+    public var rows: [SweepRow]
+    /// What was measured, printed above the table and stored in the JSON (model, text, windows, …).
+    public var context: [(key: String, value: String)]
+    /// The targets the sweep operated on, for titles.
+    public var targets: [SurgeryTarget]
+
+    public init(base: EvaluationResult, rows: [SweepRow] = [], targets: [SurgeryTarget] = SurgeryTarget.attentionQKV,
+                context: [(key: String, value: String)] = []) {
+        self.base = base
+        self.rows = rows
+        self.targets = targets
+        self.context = context
+    }
+
+    /// The files `write(to:)` produces, in order.
+    public static let fileNames = ["sweep.md", "sweep.csv", "sweep.json", "perplexity-vs-threshold.svg",
+                                   "kl-vs-threshold.svg", "perplexity-vs-parameters.svg", "kl-vs-parameters.svg"]
+
+    /// Writes every file into `directory` (created if needed), each one whole.
+    public func write(to directory: String) throws(SurgeryError) {
+        try makeFolder(directory)
+        let plots = self.plots()
+        let texts = [markdown(), csv(), json()] + plots.map(\.svg)
+        for (name, text) in zip(Self.fileNames, texts) { try writeWholeFile(text, to: directory + "/" + name) }
+    }
+
+    private var targetList: String { targets.map(\.rawValue).joined(separator: ", ") }
+
+    // MARK: - Markdown
+
+    public func markdown() -> String {
+        var out = "# PCA surgery sweep of \(targetList)\n\n"
+        for (key, value) in context { out += "- \(key): \(value)\n" }
+        out += "- base perplexity: \(fixed(base.perplexity, 3))\n\n"
+        out += "| mode | centring | threshold | components q | components k/v | factored / dense | rel. error | perplexity | Δ perplexity | KL(base‖surgered) | top-1 agreement |\n"
+        out += "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+        for r in rows {
+            let cells = [
+                "\(r.point.grouping)", "\(r.point.centring)", fixed(r.point.threshold, 2),
+                r.meanComponentsQ.map { fixed($0, 1) } ?? "–", r.meanComponentsKV.map { fixed($0, 1) } ?? "–",
+                fixed(r.factoredParameterRatio, 3), fixed(r.meanRelativeError, 4),
+                significant(r.evaluation.perplexity, 5), (r.deltaPerplexity >= 0 ? "+" : "") + significant(r.deltaPerplexity, 4),
+                significant(r.evaluation.meanKL, 4), fixed(r.evaluation.top1Agreement, 4),
+            ]
+            out += "| " + cells.joined(separator: " | ") + " |\n"
+        }
+        out += "\nComponents are means over layers (k/v: over all k and v matrices). Factored / dense counts "
+        out += "each group's basis (and mean, under centring pca) once, plus every matrix's coefficients.\n"
+        return out
+    }
+
+    // MARK: - CSV
+
+    public static let csvColumns = ["mode", "centring", "threshold", "mean_components_q", "mean_components_kv",
+                                    "factored_parameter_ratio", "mean_relative_error", "perplexity",
+                                    "delta_perplexity", "kl", "top1_agreement"]
+
+    /// One header line, one line per row; numbers in full (shortest round-trip) precision.
+    public func csv() -> String {
+        var out = Self.csvColumns.joined(separator: ",") + "\n"
+        for r in rows {
+            let fields = [
+                csvField("\(r.point.grouping)"), "\(r.point.centring)", exact(r.point.threshold),
+                r.meanComponentsQ.map(exact) ?? "", r.meanComponentsKV.map(exact) ?? "",
+                exact(r.factoredParameterRatio), exact(r.meanRelativeError), exact(r.evaluation.perplexity),
+                exact(r.deltaPerplexity), exact(r.evaluation.meanKL), exact(r.evaluation.top1Agreement),
+            ]
+            out += fields.joined(separator: ",") + "\n"
+        }
+        return out
+    }
+
+    // MARK: - JSON
+
+    public func json() -> String {
+        var out = "{\n  \"context\": {"
+        out += context.map { "\n    \(jsonString($0.key)): \(jsonString($0.value))" }.joined(separator: ",")
+        out += context.isEmpty ? "},\n" : "\n  },\n"
+        out += "  \"targets\": [\(targets.map { jsonString($0.rawValue) }.joined(separator: ", "))],\n"
+        out += "  \"base\": {\"perplexity\": \(jsonNumber(base.perplexity))},\n"
+        out += "  \"rows\": ["
+        out += rows.map { r in
+            let fields = [
+                ("mode", jsonString("\(r.point.grouping)")), ("centring", jsonString("\(r.point.centring)")),
+                ("threshold", jsonNumber(r.point.threshold)),
+                ("mean_components_q", jsonNumber(r.meanComponentsQ)), ("mean_components_kv", jsonNumber(r.meanComponentsKV)),
+                ("factored_parameter_ratio", jsonNumber(r.factoredParameterRatio)),
+                ("mean_relative_error", jsonNumber(r.meanRelativeError)),
+                ("perplexity", jsonNumber(r.evaluation.perplexity)), ("delta_perplexity", jsonNumber(r.deltaPerplexity)),
+                ("kl", jsonNumber(r.evaluation.meanKL)), ("top1_agreement", jsonNumber(r.evaluation.top1Agreement)),
+            ]
+            return "\n    {" + fields.map { "\(jsonString($0.0)): \($0.1)" }.joined(separator: ", ") + "}"
+        }.joined(separator: ",")
+        out += rows.isEmpty ? "]\n}\n" : "\n  ]\n}\n"
+        return out
+    }
+
+    // MARK: - Plots
+
+    /// The four figures, named as in `fileNames`.
+    public func plots() -> [(name: String, svg: String)] {
+        let subtitle = "PCA surgery of \(targetList) · one line per mode and centring · base perplexity \(fixed(base.perplexity, 2))"
+        func chart(_ title: String, x: String, xOf: (SweepRow) -> Double, y: String, yOf: (SweepRow) -> Double,
+                   reference: SVGPlot.ReferenceLine?, denseLine: Bool = false) -> String {
+            var plot = SVGPlot(title: title, subtitle: subtitle, xLabel: x, yLabel: y, xScale: .linear, yScale: .log)
+            plot.series = seriesKeys.enumerated().map { index, key in
+                let points = rows.filter { $0.point.grouping == key.0 && $0.point.centring == key.1 }.map { (x: xOf($0), y: yOf($0)) }
+                let modeIndex = modes.firstIndex(of: key.0) ?? index
+                return SVGPlot.Series(label: "\(key.0) (\(key.1))", points: points,
+                                      color: SVGPlot.palette[modeIndex % SVGPlot.palette.count],
+                                      dashed: key.1 != .pca)
+            }
+            if let reference { plot.referenceLines = [reference] }
+            if denseLine { plot.referenceLines.append(SVGPlot.ReferenceLine(x: 1, label: "dense size")) }
+            return plot.render()
+        }
+        let baseLine = SVGPlot.ReferenceLine(y: base.perplexity, label: "base \(fixed(base.perplexity, 2))")
+        let threshold = "variance threshold (fraction of variance kept)"
+        let ratio = "factored / dense parameters of the targeted matrices"
+        return [
+            (Self.fileNames[3], chart("Perplexity against the variance threshold", x: threshold, xOf: { $0.point.threshold },
+                                      y: "perplexity (log scale)", yOf: { $0.evaluation.perplexity }, reference: baseLine)),
+            (Self.fileNames[4], chart("KL(base ‖ surgered) against the variance threshold", x: threshold, xOf: { $0.point.threshold },
+                                      y: "mean KL per token, nats (log scale)", yOf: { $0.evaluation.meanKL }, reference: nil)),
+            (Self.fileNames[5], chart("Perplexity against the factored size", x: ratio, xOf: { $0.factoredParameterRatio },
+                                      y: "perplexity (log scale)", yOf: { $0.evaluation.perplexity }, reference: baseLine, denseLine: true)),
+            (Self.fileNames[6], chart("KL(base ‖ surgered) against the factored size", x: ratio, xOf: { $0.factoredParameterRatio },
+                                      y: "mean KL per token, nats (log scale)", yOf: { $0.evaluation.meanKL }, reference: nil, denseLine: true)),
+        ]
+    }
+
+    /// Modes in order of first appearance (one colour each).
+    private var modes: [Grouping] {
+        rows.reduce(into: []) { if !$0.contains($1.point.grouping) { $0.append($1.point.grouping) } }
+    }
+
+    /// (mode, centring) pairs in order of first appearance (one line each).
+    private var seriesKeys: [(Grouping, Centring)] {
+        var keys: [(Grouping, Centring)] = []
+        for r in rows where !keys.contains(where: { $0.0 == r.point.grouping && $0.1 == r.point.centring }) {
+            keys.append((r.point.grouping, r.point.centring))
+        }
+        return keys
+    }
+}
