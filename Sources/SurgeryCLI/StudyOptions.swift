@@ -2,6 +2,7 @@
 // surgery plan, and the evaluation text.
 import Llama
 import Surgery
+import FoundationEssentials
 
 /// The model argument: the positional MODEL, or the default model `make model` caches.
 func modelPath(_ arguments: Arguments) -> String {
@@ -70,4 +71,15 @@ func windowProgress(_ label: String) -> (Int, Int) -> Void {
 func surgeryProgress(_ progress: SurgeryProgress) {
     progressLine("decomposing \(progress.done)/\(progress.total): \(progress.item)")
     if progress.done == progress.total { progressDone() }
+}
+
+/// An output folder must not exist yet or be empty, so that no earlier result is overwritten or mixed in.
+func refuseNonEmptyFolder(_ path: String, argument: String) throws {
+    var isDirectory = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return }
+    guard isDirectory else { throw UsageError("\(argument) \(path) exists and is not a folder") }
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+    guard entries.isEmpty else {
+        throw UsageError("\(argument) \(path) exists and is not empty (\(entries.count) entries); choose a new or empty folder")
+    }
 }

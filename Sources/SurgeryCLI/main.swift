@@ -11,6 +11,8 @@ let commands: [String: (inout Arguments) throws -> Void] = [
     "generate": runGenerate,
     "perplexity": runPerplexity,
     "run": runStudy,
+    "sweep": runSweep,
+    "spectrum": runSpectrum,
 ]
 let flagNames: Set<String> = ["json", "chat", "help", "details"]
 
