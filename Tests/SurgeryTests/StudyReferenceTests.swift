@@ -141,6 +141,9 @@ struct StudyReconstruction {
             }
         }
         #expect(compared == 30 * 4 * 8)
+        if ProcessInfo.processInfo.environment["SURGERY_TEST_OUTPUT"] != nil {
+            try spectrum.write(to: outputFolder("smollm2-spectrum"))      // for a look at the real curves
+        }
         let ratios = manifest["explained_variance_ratio"] as! [String: [String: Any]]
         for matrix in ["q", "k", "v", "kv"] {
             let shape = ratios[matrix]!["shape"] as! [Int]
