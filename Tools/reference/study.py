@@ -6,7 +6,7 @@
 # and the `shared_kv_pca` branch as its README describes it (k_proj and v_proj stacked with
 # np.vstack, one PCA fit on the stack, each matrix transformed and reconstructed with it).
 #
-# Usage: Tools/reference/run.sh study.py                (all parts: matrices, tiny, eval)
+# Usage: Tools/reference/run.sh study.py      (all parts: matrices, tiny, eval, sensitivity)
 #        $PY Tools/reference/study.py matrices eval     (some parts)
 import os
 import sys
@@ -409,6 +409,38 @@ def evaluation(model, tok):
             "file_token_count": len(ids), "base": base, "surgered": rows}
 
 
+# MARK: - Part 4: how far a correct alternative moves the evaluation figures
+# The same surgery with the PCA done in float64 (then cast to float32) changes the weights by
+# ~1e-6 relative — the size of the difference between two correct implementations. Re-evaluating
+# two configurations that way shows how much perplexity / KL / top-1 move for that reason alone;
+# the suggested tolerances in the README come from it.
+
+SENSITIVITY = [("separate", "pca", 0.9), ("shared-kv", "pca", 0.99), ("shared-kv", "seed", 0.9)]
+
+
+def sensitivity(model, tok):
+    weights = smollm2_qkv(model)
+    ids = encode(tok, read_utf8(WIKITEXT))
+    windows = p1_windows(ids, P1_WINDOW, P1_WINDOWS)
+    scored = len(windows) * (P1_WINDOW - 1)
+    _, _, _, base_logits = evaluate(model, windows)
+    with threadpool_limits(limits=1, user_api="blas"):
+        fits64 = [fit_layer(w, np.float64) for w in weights]
+    rows = []
+    for mode, centring, t in SENSITIVITY:
+        layers = [layer_reconstruction(f, mode, centring, t) for f in fits64]
+        set_qkv(model, [{m: l[m][0].astype(np.float32) for m in "qkv"} for l in layers])
+        nll, kl, agree, _ = evaluate(model, windows, base_logits)
+        set_qkv(model, weights)
+        rows.append({"mode": mode, "centring": centring, "threshold": t,
+                     "perplexity": float(np.exp(np.sum(nll) / scored)),
+                     "kl_mean": float(np.sum(kl) / scored),
+                     "top1_agreement": float(np.sum(agree) / scored)})
+        log(f"float64 PCA {mode} {centring} t={t}: ppl {rows[-1]['perplexity']:.4f} "
+            f"KL {rows[-1]['kl_mean']:.5f} top1 {rows[-1]['top1_agreement']:.4f}")
+    return rows
+
+
 # MARK: - Main
 
 def main(parts):
@@ -434,12 +466,15 @@ def main(parts):
     if "eval" in parts:
         manifest["evaluation"] = evaluation(model, tok)
         write_json(path, manifest)
+    if "sensitivity" in parts:
+        manifest["evaluation_float64_pca"] = sensitivity(model, tok)
+        write_json(path, manifest)
     log("wrote", path)
 
 
 if __name__ == "__main__":
-    parts = sys.argv[1:] or ["matrices", "tiny", "eval"]
+    parts = sys.argv[1:] or ["matrices", "tiny", "eval", "sensitivity"]
     if "tiny" in parts:
         tiny()
-    if set(parts) & {"matrices", "eval"}:
+    if set(parts) & {"matrices", "eval", "sensitivity"}:
         main(parts)
