@@ -49,6 +49,10 @@ let surgeredTop1Flips = 2
             return EvaluationResult(scores[1])
         })
 
+        if ProcessInfo.processInfo.environment["SURGERY_TEST_OUTPUT"] != nil {         // for a look at real plots
+            try SweepReport(base: base, rows: results, context: [("model", "SmolLM2-135M-Instruct Q4_1"), ("text", "WikiText-2 P1 window 1")])
+                .write(to: outputFolder("smollm2-sweep"))
+        }
         #expect(abs(baseScores[0].perplexity - base.perplexity) <= surgeredPerplexityRelative * base.perplexity)
         for (ours, reference) in zip(results, rows) {
             let what = "\(ours.point)"
