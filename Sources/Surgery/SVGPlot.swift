@@ -216,10 +216,11 @@ struct SVGPlot {
         }
         svg += "</g>\n"
         for line in horizontal where line.y.isFinite && (yScale == .linear || line.y > 0) {
-            svg += "<text x=\"\(p(plotRight - 6))\" y=\"\(p(y.pixel(line.y) - 6))\" text-anchor=\"end\" fill=\"\(line.color)\">\(xmlEscaped(line.label))</text>\n"
+            // At the left end: sweeps and spectra put their interesting points at the right.
+            svg += "<text x=\"\(p(left + 6))\" y=\"\(p(y.pixel(line.y) - 6))\" fill=\"\(line.color)\">\(xmlEscaped(line.label))</text>\n"
         }
         for line in vertical where line.y.isFinite && (xScale == .linear || line.y > 0) {
-            svg += "<text transform=\"translate(\(p(x.pixel(line.y) - 6)) \(p(top + 8))) rotate(-90)\" text-anchor=\"end\" fill=\"\(line.color)\">\(xmlEscaped(line.label))</text>\n"
+            svg += "<text transform=\"translate(\(p(x.pixel(line.y) + 14)) \(p(top + 8))) rotate(-90)\" text-anchor=\"end\" fill=\"\(line.color)\">\(xmlEscaped(line.label))</text>\n"
         }
 
         // Legend, to the right of the plot.

@@ -150,6 +150,28 @@ let float32RatioSum = 1e-6
     }
 }
 
+@Suite struct UncentredSpectrum {
+    /// Energy ratios of the uncentred SVD: σᵢ²/‖X‖²_F, so Σ ratios = 1 and the first n of them are
+    /// the energy a rank-n truncated SVD keeps — the `none` surgery's error at that rank.
+    @Test func energyCurvesMatchTheSurgery() throws {
+        let weights = TinyModel.weights
+        let surgeon = Surgeon(base: weights)
+        let spectrum = try Spectrum(surgeon: surgeon, targets: [.k, .v], centring: .none)
+        #expect(spectrum.matrices == ["k", "v", "kv"])
+        let result = try surgeon.apply(SurgeryPlan(targets: [.k, .v], grouping: .sharedKV, selection: .rank(4), centring: .none))
+        for layer in 0..<3 {
+            let curve = spectrum.curves.first { $0.layer == layer && $0.matrix == "kv" }!
+            #expect(abs(curve.cumulative.last! - 1) < 1e-12)
+            var left = 0.0, total = 0.0
+            for target in [LayerTensor.k, .v] {
+                let w = weights.layers[layer][target].scalars, r = result.weights.layers[layer][target].scalars
+                for i in 0..<w.count { left += Double(w[i] - r[i]) * Double(w[i] - r[i]); total += Double(w[i]) * Double(w[i]) }
+            }
+            #expect(abs(left / total - (1 - curve.cumulative[3])) < energyIdentityAbsolute)
+        }
+    }
+}
+
 @Suite struct Formatting {
     @Test func fixedDecimals() {
         #expect(fixed(3.14159, 2) == "3.14")
