@@ -23,7 +23,7 @@ private func listing(_ folder: String) throws -> [String] {
     try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
 }
 
-private func rounded(_ t: Tensor, _ dtype: ScalarEncoding) -> [Float] {
+private func roundedScalars(_ t: Tensor, _ dtype: ScalarEncoding) -> [Float] {
     switch dtype {
     case .float32: t.scalars
     case .bfloat16: t.scalars.map { floatFromBFloat16Bits(bfloat16Bits(from: $0)) }
@@ -50,7 +50,7 @@ private func expectTensorsEqual(_ reopened: Checkpoint, _ source: Weights, _ con
         #expect(reopened.info(named: name)?.dtype == dtype.rawValue, "\(name)")
         let back = try reopened.tensor(named: name)
         #expect(back.shape == tensor.shape, "\(name)")
-        let want = rounded(tensor, dtype)
+        let want = roundedScalars(tensor, dtype)
         #expect(back.scalars.map(\.bitPattern) == want.map(\.bitPattern), "\(name)")
     }
 }
@@ -150,32 +150,45 @@ private func expectTensorsEqual(_ reopened: Checkpoint, _ source: Weights, _ con
         }
     }
 
-    /// BF16: every tensor is bfloat16Bits(from:) of the source value, and the reopened model computes
-    /// exactly what the source computes with its weights rounded the same way (widening is exact).
-    @Test func bfloat16RoundTrip() throws {
+    /// BF16 and F16: every tensor is the source value rounded (bfloat16Bits/halfBits), the reopened model
+    /// computes exactly what the source computes with its weights rounded the same way (widening is
+    /// exact), and its logits are within the forward tests' bound of transformers' on the GGUF model
+    /// rounded to the same dtype (Tools/reference/export.py → Tests/Fixtures/export).
+    @Test(arguments: [ScalarEncoding.bfloat16, .float16]) func roundedRoundTrip(dtype: ScalarEncoding) throws {
         let real = try realModel()
         let parent = try scratchParent()
         defer { try? FileManager.default.removeItem(atPath: parent) }
-        let out = parent + "/smollm2-bf16"
+        let out = parent + "/smollm2-\(dtype.rawValue)"
         try exportHuggingFace(weights: real.model.weights, config: real.model.config,
-                              tokenizerSource: real.checkpoint, dtype: .bfloat16, to: out)
+                              tokenizerSource: real.checkpoint, dtype: dtype, to: out)
         let reopened = try Checkpoint.open(out)
         #expect(reopened.config == real.model.config)
-        try expectTensorsEqual(reopened, real.model.weights, real.model.config, .bfloat16)
+        try expectTensorsEqual(reopened, real.model.weights, real.model.config, dtype)
         let config = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/config.json"))) as? [String: Any])
-        #expect(config["dtype"] as? String == "bfloat16" && config["torch_dtype"] as? String == "bfloat16")
+        #expect(config["dtype"] as? String == dtype.torchName && config["torch_dtype"] as? String == dtype.torchName)
 
         var rounded = real.model.weights
-        func round(_ t: Tensor) -> Tensor { Tensor(shape: t.shape, scalars: t.scalars.map { floatFromBFloat16Bits(bfloat16Bits(from: $0)) }) }
+        func round(_ t: Tensor) -> Tensor { Tensor(shape: t.shape, scalars: roundedScalars(t, dtype)) }
         rounded.embedding = round(rounded.embedding)
         rounded.finalNorm = round(rounded.finalNorm)
         for i in rounded.layers.indices {
             for t in LayerTensor.allCases { rounded.layers[i][t] = round(rounded.layers[i][t]) }
         }
-        let ids = real.tokenizer.encode("What is machine learning?", addingSpecialTokens: false)
-        let a = try Model(checkpoint: reopened).logits(ids)
-        let b = Model(config: real.model.config, weights: rounded).logits(ids)
-        #expect(a.scalars.map(\.bitPattern) == b.scalars.map(\.bitPattern))
+        let reference = try #require(try Fixtures.json("export/smollm2.json") as? [String: Any])
+        let ids = try #require(reference["ids"] as? [Int])
+        #expect(real.tokenizer.encode(try #require(reference["prompt"] as? String), addingSpecialTokens: false) == ids)
+        let logits = try Model(checkpoint: reopened).logits(ids)
+        #expect(logits.scalars.map(\.bitPattern)
+                == Model(config: real.model.config, weights: rounded).logits(ids).scalars.map(\.bitPattern))
+
+        let positions = try #require(reference["positions"] as? [Int])
+        let expected = try Fixtures.floats("export/smollm2_\(dtype.torchName)_logits.f32")
+        let v = real.model.config.vocabSize
+        for (row, position) in positions.enumerated() {
+            let difference = zip(logits.scalars[(position * v)..<((position + 1) * v)], expected[(row * v)..<((row + 1) * v)])
+                .reduce(Float(0)) { max($0, abs($1.0 - $1.1)) }
+            #expect(difference <= exportedLogitsMaxAbs, "\(dtype) position \(position)")
+        }
     }
 }
 
@@ -308,5 +321,28 @@ private func expectTensorsEqual(_ reopened: Checkpoint, _ source: Weights, _ con
             try exportHuggingFace(weights: weights, config: config, tokenizerSource: nil, dtype: .float32, to: parent + "/out")
         }
         #expect(try listing(parent).isEmpty)
+    }
+}
+
+/// Not a check: writes SmolLM2 as a Hugging Face folder for Tools/reference/compress_check.py, run by
+/// hand (Tests/Fixtures/export/README.md). Enabled only when SURGERY_EXPORT_OUT names the folder to
+/// write; SURGERY_EXPORT_DTYPE is F32 (default), BF16 or F16. Beside the folder it writes
+/// `<folder>.ours-logits.f32`: this project's logits [T, V] on the *original* model for
+/// compress_check.py's default prompt, for its `--expected`.
+@Suite struct CompressCheckHarness {
+    static let out = ProcessInfo.processInfo.environment["SURGERY_EXPORT_OUT"]
+    /// compress_check.py's PROMPT.
+    static let prompt = "The old lighthouse keeper climbed the stairs every evening, lit the lamp, and watched"
+
+    @Test(.enabled(if: out != nil)) func writeSmolLM2ForCompressCheck() throws {
+        let out = try #require(Self.out)
+        let name = ProcessInfo.processInfo.environment["SURGERY_EXPORT_DTYPE"] ?? "F32"
+        let dtype = try #require(ScalarEncoding(rawValue: name))
+        let real = try realModel()
+        try exportHuggingFace(weights: real.model.weights, config: real.model.config, tokenizerSource: real.checkpoint,
+                              dtype: dtype, to: out, metadata: ["written_by": "surgery CompressCheckHarness"])
+        let logits = real.model.logits(real.tokenizer.encode(Self.prompt, addingSpecialTokens: false))
+        let bytes = logits.scalars.flatMap { value in (0..<4).map { UInt8(truncatingIfNeeded: value.bitPattern.littleEndian >> (8 * $0)) } }
+        try Data(bytes).write(to: URL(fileURLWithPath: out + ".ours-logits.f32"))
     }
 }
