@@ -51,6 +51,13 @@ commands:
       spectrum.csv: components needed per (layer, matrix, threshold) for the thresholds
       0.99, 0.95, 0.9, 0.8, 0.7, 0.5, 0.3, 0.1.
 
+  compress [MODEL] --out DIR [--dtype bf16] [surgery options]
+      Applies the surgery and writes the result as a Hugging Face folder (config.json,
+      model.safetensors, generation_config.json, tokenizer files) that transformers loads.
+      The folder is written whole (a temporary sibling renamed into place).
+      --out DIR           a new or empty folder (required)
+      --dtype D           f32, bf16 (default) or f16
+
 surgery options:
   --targets LIST      matrices to replace, any of q,k,v,o,gate,up,down; default q,k,v
   --mode M            separate: each matrix its own PCA; shared-kv (default): q alone, k and v

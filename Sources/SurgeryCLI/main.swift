@@ -13,6 +13,7 @@ let commands: [String: (inout Arguments) throws -> Void] = [
     "run": runStudy,
     "sweep": runSweep,
     "spectrum": runSpectrum,
+    "compress": runCompress,
 ]
 let flagNames: Set<String> = ["json", "chat", "help", "details"]
 

@@ -14,7 +14,7 @@ import time
 
 from common_ref import (FIXTURES, SURGERY_MODEL, WIKITEXT, check_model_file, encode, load_smollm2,
                         log, p1_windows, read_utf8, scored_logprobs, torch_setup, versions,
-                        window_logits, write_f32, write_i32, write_json)
+                        window_logits, write_f32, write_json)
 
 import numpy as np
 from sklearn.decomposition import PCA
@@ -75,7 +75,7 @@ class StudyPCA:
 
 
 def fit_separate(W):
-    """Separate mode: one PCA on W, oriented as the original (rows ≤ cols → rows are samples)."""
+    """Separate mode: one PCA on W, oriented as the original (rows ≤ cols: rows are samples)."""
     transposed = W.shape[0] > W.shape[1]
     return StudyPCA(W.T if transposed else W), transposed
 
@@ -257,7 +257,7 @@ def matrices(model):
 # MARK: - Part 2: the tiny fixture model, full reconstructed matrices
 
 # The tiny random Llama from Tests/Fixtures/tiny/f32 (or $TINY_MODEL): per layer q (64×64),
-# k and v (32×64), stacked K/V (64×64). Every reconstruction is stored whole, as float32 [out, in].
+# k and v (32×64), stacked K/V (64×64). Each reconstruction is stored whole, float32 [out, in].
 TINY_DIR = os.environ.get("TINY_MODEL", os.path.join(FIXTURES, "tiny", "f32"))
 
 
