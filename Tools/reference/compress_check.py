@@ -160,18 +160,8 @@ def logits_of(model, ids):
 # MARK: - Main
 
 def main():
-<<<<<<< HEAD
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("folder", nargs="?", help="a folder written by `surgery compress`")
-=======
-    if len(sys.argv) == 1:
-        # run.sh runs every script here to regenerate fixtures; this one records nothing and has
-        # nothing to check without a folder.
-        print("compress_check: no folder given, nothing to check (see --help)", file=sys.stderr)
-        sys.exit(0)
-    ap = argparse.ArgumentParser(description="Check a `surgery compress` folder with transformers")
-    ap.add_argument("folder", help="a folder written by `surgery compress`")
->>>>>>> pyref
     ap.add_argument("--model", default=SURGERY_MODEL, help="the GGUF the folder was made from")
     ap.add_argument("--mode", default="shared-kv", choices=["none", "separate", "shared-kv"],
                     help="'none': the folder holds the model unchanged")
