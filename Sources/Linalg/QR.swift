@@ -51,7 +51,7 @@ package struct HouseholderQR {
         let k = reflectorCount
         var q = Matrix(rows: factors.rows, columns: k)
         for i in 0..<k { q[i, i] = 1 }
-        applyQ(to: &q)
+        applyQ(to: &q, startingFromIdentity: true)
         return q
     }
 }
@@ -138,13 +138,19 @@ struct ReflectorBlock {
 
     init(factors f: Matrix, tau: [Double], first j0: Int, count b: Int) {
         let m = f.rows
-        v = Matrix(rows: m - j0, columns: b)
-        for i in j0..<m {
-            for j in 0..<b {
-                let column = j0 + j
-                v[i - j0, j] = i < column ? 0 : (i == column ? 1 : f[i, column])
+        var v = Matrix(rows: m - j0, columns: b)
+        let n = f.columns
+        f.scalars.withUnsafeBufferPointer { src in
+            v.scalars.withUnsafeMutableBufferPointer { dst in
+                for i in j0..<m {
+                    for j in 0..<b {
+                        let column = j0 + j
+                        dst[(i - j0) * b + j] = i < column ? 0 : (i == column ? 1 : src[i * n + column])
+                    }
+                }
             }
         }
+        self.v = v
         // LAPACK dlarft, forward, columnwise: T[j, j] = τⱼ; T[0..<j, j] = −τⱼ·T[0..<j, 0..<j]·(Vᵀ·vⱼ)[0..<j].
         t = Matrix(rows: b, columns: b)
         let vtv = multiply(v, v, transposeA: true)            // b×b Gram matrix of the vectors
@@ -188,17 +194,27 @@ struct ReflectorBlock {
     }
 }
 
+/// Reflectors per block when applying Q: more than the factorization's panel, so that each pass over
+/// X does more arithmetic (GEMM depth 128) — T costs O(m·b²) per block, small next to O(m·b·c).
+private let applicationBlockWidth = 128
+
 extension HouseholderQR {
-    /// X (m×c) ← Q·X = H₁⋯H_k·X, applying the blocks last to first.
-    package func applyQ(to x: inout Matrix) {
+    /// X (m×c) ← Q·X = H₁⋯H_k·X, applying the blocks last to first. When X starts as [I; 0]
+    /// (`startingFromIdentity`), the block starting at reflector j0 meets only columns ≥ j0: the
+    /// others are still zero in rows ≥ j0 (LAPACK dorgqr's saving, about half the work).
+    package func applyQ(to x: inout Matrix, startingFromIdentity: Bool = false) {
         let m = factors.rows, k = reflectorCount, c = x.columns
         precondition(x.rows == m, "Q is \(m)×\(m); X has \(x.rows) rows")
         if c == 0 { return }
-        let starts = Array(stride(from: 0, to: k, by: panelWidth))
+        let starts = Array(stride(from: 0, to: k, by: applicationBlockWidth))
         for j0 in starts.reversed() {
-            let block = ReflectorBlock(factors: factors, tau: tau, first: j0, count: min(panelWidth, k - j0))
+            let firstColumn = startingFromIdentity ? min(j0, c) : 0
+            if firstColumn == c { continue }
+            let block = ReflectorBlock(factors: factors, tau: tau, first: j0,
+                                       count: min(applicationBlockWidth, k - j0))
             x.scalars.withUnsafeMutableBufferPointer { buffer in
-                block.apply(transposed: false, to: buffer.baseAddress! + j0 * c, rows: m - j0, columns: c, ldc: c)
+                block.apply(transposed: false, to: buffer.baseAddress! + j0 * c + firstColumn, rows: m - j0,
+                            columns: c - firstColumn, ldc: c)
             }
         }
     }

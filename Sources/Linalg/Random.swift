@@ -1,44 +1,10 @@
-// The project's seeded random numbers: xoshiro256** (Blackman & Vigna, "Scrambled linear
-// pseudorandom number generators", 2021), seeded through SplitMix64 as its authors recommend, and
-// standard normal values by Box–Muller in Marsaglia's polar form. Same seed → same numbers on every
-// platform: only integer arithmetic, IEEE +, −, ×, ÷ and √ (all correctly rounded) are used — the
+// Standard normal values for the randomized SVD, from the project's seeded xoshiro256** generator,
+// by Box–Muller in Marsaglia's polar form. Same seed → same numbers on every platform: only integer arithmetic, IEEE +, −, ×, ÷ and √ (all correctly rounded) are used — the
 // logarithm is computed here rather than by the platform's libm, whose last bits vary.
 import Tensor
 
-// MARK: - Generator
-
-/// xoshiro256**: 256 bits of state, period 2²⁵⁶ − 1, passes BigCrush. Seeded with SplitMix64 so that
-/// any 64-bit seed (0 included) gives a well-mixed, non-zero state.
-public struct Xoshiro256StarStar: RandomNumberGenerator, Sendable {
-    private var s0, s1, s2, s3: UInt64
-
-    public init(seed: UInt64) {
-        var splitMix = seed
-        func next() -> UInt64 {
-            // SplitMix64 (Steele, Lea & Flood 2014): a Weyl sequence through a 64-bit finalizer.
-            splitMix &+= 0x9E37_79B9_7F4A_7C15
-            var z = splitMix
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        s0 = next(); s1 = next(); s2 = next(); s3 = next()
-    }
-
-    public mutating func next() -> UInt64 {
-        let result = rotateLeft(s1 &* 5, 7) &* 9
-        let t = s1 << 17
-        s2 ^= s0
-        s3 ^= s1
-        s1 ^= s2
-        s0 ^= s3
-        s2 ^= t
-        s3 = rotateLeft(s3, 45)
-        return result
-    }
-
-    private func rotateLeft(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
-}
+// The generator itself, `Xoshiro256StarStar`, lives in Tensor (Random.swift) so that sampling
+// and the SVD share one.
 
 // MARK: - Gaussian values
 

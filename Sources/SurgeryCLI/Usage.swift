@@ -30,5 +30,45 @@ commands:
       --window N          tokens per window, default 512 (2 … the model's context)
       --windows K         score only the first K windows (default: all)
 
+  run [MODEL] [surgery options] [evaluation options] [--prompt TEXT] [--max-tokens 96] [--details]
+      The study's main job: the model, its evaluation, the surgery, the surgered model's
+      evaluation (perplexity, KL(base ‖ surgered), top-1 agreement) and greedy chat replies of
+      both models to --prompt (default "What is machine learning?") side by side.
+      --details           also print one row per matrix (components, variance, error, size)
+
+  sweep [MODEL] --out DIR [--variances LIST] [--modes LIST] [--centrings LIST] [--targets LIST]
+        [--layer-group N] [evaluation options]
+      One surgery and evaluation per (mode, centring, threshold); each matrix is decomposed once.
+      Writes sweep.md, sweep.csv, sweep.json and SVG plots (perplexity and KL against the threshold
+      and against the factored-parameter ratio) to DIR, rewritten after every row.
+      --variances LIST    default 0.99,0.95,0.9,0.8,0.7,0.5,0.3,0.1 (each in (0, 1])
+      --modes LIST        default separate,shared-kv (also shared-kv-layers)
+      --centrings LIST    default pca (also seed, none)
+      --out DIR           a new or empty folder (required)
+
+  spectrum [MODEL] --out DIR [--targets q,k,v] [--centring pca|none]
+      Explained-variance curves per layer for each target and the stacked K/V (SVG), and
+      spectrum.csv: components needed per (layer, matrix, threshold) for the thresholds
+      0.99, 0.95, 0.9, 0.8, 0.7, 0.5, 0.3, 0.1.
+
+surgery options:
+  --targets LIST      matrices to replace, any of q,k,v,o,gate,up,down; default q,k,v
+  --mode M            separate: each matrix its own PCA; shared-kv (default): q alone, k and v
+                      stacked sharing one basis; shared-kv-layers: one K/V basis for groups of
+                      --layer-group N consecutive layers (default: all layers)
+  --variance T        keep the fewest components explaining a fraction T in (0, 1]; default 0.90
+  --rank R            keep exactly R components instead (1 … the matrix's limit)
+  --centring C        pca (default): true PCA, the mean added back; seed: exactly the original
+                      study's transform(W)[:, :n] @ components[:n], the mean not added back;
+                      none: uncentred truncated SVD, threshold on singular-value energy
+  PCA takes the rows of the [out, in] weight as samples when rows ≤ cols, else its transpose;
+  stacks are always rows as samples.
+
+evaluation options:
+  --text FILE         a UTF-8 corpus; default: the built-in text, the base model's own sampled
+                      continuations of 16 fixed prompts (generated once, cached beside the model)
+  --window N          tokens per window, default 512 (2 … the model's context)
+  --windows K         use only the first K windows (default: all)
+
 Exit status: 0 success, 2 bad input (arguments or files), 1 unexpected failure.
 """

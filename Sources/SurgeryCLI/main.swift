@@ -10,8 +10,11 @@ let commands: [String: (inout Arguments) throws -> Void] = [
     "inspect": runInspect,
     "generate": runGenerate,
     "perplexity": runPerplexity,
+    "run": runStudy,
+    "sweep": runSweep,
+    "spectrum": runSpectrum,
 ]
-let flagNames: Set<String> = ["json", "chat", "help", "faithful"]
+let flagNames: Set<String> = ["json", "chat", "help", "details"]
 
 @MainActor
 func main() -> Int32 {

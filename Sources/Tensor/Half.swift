@@ -48,6 +48,21 @@ public func floatFromHalfBits(_ bits: UInt16) -> Float {
     return Float(bitPattern: sign | (UInt32(exponent + 112) << 23) | (mantissa << 13))
 }
 
+/// `floatFromHalfBits` without branches, for loops the compiler should vectorize (StoredTensor).
+/// Shifting the 15 exponent-and-mantissa bits up by 13 puts them where float32 keeps its own, so the
+/// pattern reads as the half's value scaled by 2^(15 − 127); multiplying by 2¹¹² undoes that, exactly,
+/// and turns half subnormals (float32 subnormals after the shift) into normal floats. An all-ones
+/// half exponent (∞, NaN) gets float32's all-ones exponent instead. (Needs subnormal floats honoured,
+/// the default; with denormals-are-zero set, half subnormals would read as 0.)
+@inlinable @inline(__always)
+package func floatFromHalfBitsBranchFree(_ bits: UInt16) -> Float {
+    let h = UInt32(bits)
+    let exponentAndMantissa = h & 0x7FFF
+    let scaled = (Float(bitPattern: exponentAndMantissa << 13) * 0x1p112).bitPattern
+    let magnitude = exponentAndMantissa >= 0x7C00 ? (exponentAndMantissa << 13) | 0x7F80_0000 : scaled
+    return Float(bitPattern: magnitude | (h & 0x8000) << 16)
+}
+
 /// The IEEE binary16 bit pattern nearest `value` (ties to even; overflow → ±∞).
 @inlinable
 public func halfBits(from value: Float) -> UInt16 {

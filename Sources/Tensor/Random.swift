@@ -39,22 +39,4 @@ extension RandomNumberGenerator {
     public mutating func nextUnitDouble() -> Double {
         Double(next() >> 11) * 0x1p-53
     }
-
-    /// A standard normal sample by Box–Muller: √(−2 ln u₁) · cos(2π u₂), u₁ ∈ (0, 1].
-    public mutating func nextGaussian() -> Double {
-        let u1 = 1 - nextUnitDouble()
-        let u2 = nextUnitDouble()
-        return (-2 * _log(u1)).squareRoot() * _cos(2 * Double.pi * u2)
-    }
 }
-
-// Double log and cos without importing Foundation into the kernel module.
-#if canImport(Glibc)
-import Glibc
-@inline(__always) private func _log(_ x: Double) -> Double { Glibc.log(x) }
-@inline(__always) private func _cos(_ x: Double) -> Double { Glibc.cos(x) }
-#elseif canImport(Darwin)
-import Darwin
-@inline(__always) private func _log(_ x: Double) -> Double { Darwin.log(x) }
-@inline(__always) private func _cos(_ x: Double) -> Double { Darwin.cos(x) }
-#endif

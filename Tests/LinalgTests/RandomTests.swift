@@ -3,6 +3,7 @@
 // difference between this module's logarithm and the platform's.
 import Testing
 import Linalg
+import Tensor
 
 /// Our ln (atanh series, a few ulp) vs Python's math.log (≤ 1 ulp): the Gaussians differ by a few ulp.
 let gaussianRelative = 1e-14

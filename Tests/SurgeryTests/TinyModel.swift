@@ -2,6 +2,7 @@
 // model.safetensors) in a temporary directory and loaded through `Checkpoint`, the only way to make
 // `Weights`. The values are seeded Gaussians, so every run sees the same model.
 import Foundation
+import Linalg
 import Llama
 import Tensor
 
@@ -43,11 +44,12 @@ enum TinyModel {
                 continue
             }
             let columns = shape[1]
-            let offsets = (0..<columns).map { _ in Float(rng.nextGaussian()) * 0.3 }
+            let offsets = gaussianTensor(shape: [columns], using: &rng).scalars.map { $0 * 0.3 }
+            let noise = gaussianTensor(shape: [count], using: &rng).scalars
             var values = [Float](repeating: 0, count: count)
             for i in 0..<count {
                 let j = i % columns
-                values[i] = Float(rng.nextGaussian()) / Float(1 + j) + offsets[j]
+                values[i] = noise[i] / Float(1 + j) + offsets[j]
             }
             tensors.append((name, shape, values))
         }

@@ -19,9 +19,11 @@ private func hex<T: BinaryInteger>(_ value: T) -> String { "0x" + String(value, 
     try #require(expected.count == 65536)
     var mismatches: [String] = []
     for bits in 0...UInt16.max {
-        let want = expected[Int(bits)], got = floatFromHalfBits(bits)
-        let ok = want.isNaN ? got.isNaN : got.bitPattern == want.bitPattern
-        if !ok { mismatches.append("\(hex(bits)): got \(got) want \(want)") }
+        let want = expected[Int(bits)]
+        for (name, got) in [("floatFromHalfBits", floatFromHalfBits(bits)), ("branch-free", floatFromHalfBitsBranchFree(bits))] {
+            let ok = want.isNaN ? got.isNaN : got.bitPattern == want.bitPattern
+            if !ok { mismatches.append("\(name) \(hex(bits)): got \(got) want \(want)") }
+        }
     }
     #expect(mismatches.isEmpty, "\(mismatches.count) mismatches, first: \(mismatches.prefix(5))")
 }

@@ -42,53 +42,104 @@ public struct Score: Sendable, Equatable, Codable {
 }
 
 /// Scores `models[0]` (the base) and every other model on the same windows. `progress` is called
-/// after each window with (windows done, windows in all). Per-position values are computed in
-/// Float by Tensor's kernels and summed in Double, in position order (the result does not depend
-/// on the number of threads).
+/// after each window with (windows done, windows in all).
 public func evaluate(_ models: [Model], windows: [[Int]],
                      progress: (Int, Int) -> Void = { _, _ in }) -> [Score] {
     precondition(!models.isEmpty, "evaluate needs a base model")
     var scores = [Score](repeating: Score(), count: models.count)
-    let v = models[0].config.vocabSize
     for (done, window) in windows.enumerated() {
-        let positions = window.count - 1                              // position p predicts window[p + 1]
         let logits = models.map { $0.logits(window) }                 // each (T, V)
-        var baseTop = [Int](repeating: 0, count: positions)
-        for (index, other) in logits.enumerated() {
-            let nll = UnsafeMutableBufferPointer<Double>.allocate(capacity: positions)
-            let kl = UnsafeMutableBufferPointer<Double>.allocate(capacity: positions)
-            let top = UnsafeMutableBufferPointer<Int>.allocate(capacity: positions)
-            defer { nll.deallocate(); kl.deallocate(); top.deallocate() }
-            kl.initialize(repeating: 0)
-            logits[0].scalars.withUnsafeBufferPointer { basePointer in
-                other.scalars.withUnsafeBufferPointer { otherPointer in
-                    let base = SharedPointer(readOnly: basePointer.baseAddress!)
-                    let rows = SharedPointer(readOnly: otherPointer.baseAddress!)
-                    let nllOut = SharedPointer(nll.baseAddress!), klOut = SharedPointer(kl.baseAddress!)
-                    let topOut = SharedPointer(top.baseAddress!)
-                    let chunk = 32
-                    parallelFor((positions + chunk - 1) / chunk) { c in
-                        for p in (c * chunk)..<min(positions, (c + 1) * chunk) {
-                            let row = rows.base + p * v
-                            nllOut.base[p] = Double(negativeLogLikelihood(logits: row, count: v, target: window[p + 1]))
-                            if index > 0 {
-                                // KL(base ‖ other) = Σ_v p_base(v) (log p_base(v) − log p_other(v))
-                                klOut.base[p] = Double(klDivergence(logitsP: base.base + p * v, logitsQ: row, count: v))
-                            }
-                            topOut.base[p] = argmax(UnsafeBufferPointer(start: row, count: v))
-                        }
-                    }
-                }
-            }
-            if index == 0 { baseTop = Array(top) }
-            for p in 0..<positions {
-                scores[index].totalNLL += nll[p]
-                scores[index].totalKL += kl[p]
-                if top[p] == baseTop[p] { scores[index].agreeingTop1 += 1 }
-            }
-            scores[index].scoredTokens += positions
+        for index in logits.indices {
+            scores[index].add(scoreWindow(window, base: logits[0], other: logits[index]))
         }
         progress(done + 1, windows.count)
     }
     return scores
+}
+
+/// The base model's evaluation on a set of windows, kept so that many other models (a sweep) can be
+/// compared with it without recomputing it: the base logits of every window are stored while they
+/// fit in `cacheLimit` bytes, else recomputed for each comparison.
+public final class BaseEvaluation: @unchecked Sendable {
+    public let model: Model
+    public let windows: [[Int]]
+    public let score: Score
+    private let logits: [Tensor]?
+
+    public init(model: Model, windows: [[Int]], cacheLimit: Int = 4 << 30,
+                progress: (Int, Int) -> Void = { _, _ in }) {
+        self.model = model
+        self.windows = windows
+        let bytes = windows.reduce(0) { $0 + $1.count } * model.config.vocabSize * 4
+        var kept: [Tensor] = []
+        var score = Score()
+        for (done, window) in windows.enumerated() {
+            let base = model.logits(window)
+            score.add(scoreWindow(window, base: base, other: base))
+            if bytes <= cacheLimit { kept.append(base) }
+            progress(done + 1, windows.count)
+        }
+        self.score = score
+        logits = bytes <= cacheLimit ? kept : nil
+    }
+
+    /// `other` scored on the same windows, with KL(base ‖ other) and top-1 agreement.
+    public func compare(_ other: Model, progress: (Int, Int) -> Void = { _, _ in }) -> Score {
+        var score = Score()
+        for (index, window) in windows.enumerated() {
+            let base = logits?[index] ?? model.logits(window)
+            score.add(scoreWindow(window, base: base, other: other.logits(window)))
+            progress(index + 1, windows.count)
+        }
+        return score
+    }
+}
+
+extension Score {
+    mutating func add(_ other: Score) {
+        totalNLL += other.totalNLL
+        scoredTokens += other.scoredTokens
+        totalKL += other.totalKL
+        agreeingTop1 += other.agreeingTop1
+    }
+}
+
+/// One window's contribution for `other` against `base` (both (T, V) logits of `window`): position
+/// p predicts window[p + 1]. Per-position values come from Tensor's Float kernels and are summed in
+/// Double in position order, so the result does not depend on the number of threads.
+func scoreWindow(_ window: [Int], base: Tensor, other: Tensor) -> Score {
+    let v = base.shape[1]
+    let positions = window.count - 1
+    let nll = UnsafeMutableBufferPointer<Double>.allocate(capacity: positions)
+    let kl = UnsafeMutableBufferPointer<Double>.allocate(capacity: positions)
+    let agree = UnsafeMutableBufferPointer<Bool>.allocate(capacity: positions)
+    defer { nll.deallocate(); kl.deallocate(); agree.deallocate() }
+    let same = base.scalars.withUnsafeBufferPointer { b in other.scalars.withUnsafeBufferPointer { $0.baseAddress == b.baseAddress } }
+    base.scalars.withUnsafeBufferPointer { basePointer in
+        other.scalars.withUnsafeBufferPointer { otherPointer in
+            let baseRows = SharedPointer(readOnly: basePointer.baseAddress!)
+            let otherRows = SharedPointer(readOnly: otherPointer.baseAddress!)
+            let nllOut = SharedPointer(nll.baseAddress!), klOut = SharedPointer(kl.baseAddress!)
+            let agreeOut = SharedPointer(agree.baseAddress!)
+            let chunk = 32
+            parallelFor((positions + chunk - 1) / chunk) { c in
+                for p in (c * chunk)..<min(positions, (c + 1) * chunk) {
+                    let b = baseRows.base + p * v, o = otherRows.base + p * v
+                    nllOut.base[p] = Double(negativeLogLikelihood(logits: o, count: v, target: window[p + 1]))
+                    // KL(base ‖ other) = Σ_v p_base(v) (log p_base(v) − log p_other(v))
+                    klOut.base[p] = same ? 0 : Double(klDivergence(logitsP: b, logitsQ: o, count: v))
+                    agreeOut.base[p] = same || argmax(UnsafeBufferPointer(start: b, count: v))
+                        == argmax(UnsafeBufferPointer(start: o, count: v))
+                }
+            }
+        }
+    }
+    var score = Score()
+    for p in 0..<positions {
+        score.totalNLL += nll[p]
+        score.totalKL += kl[p]
+        if agree[p] { score.agreeingTop1 += 1 }
+    }
+    score.scoredTokens = positions
+    return score
 }

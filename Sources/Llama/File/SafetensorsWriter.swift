@@ -210,8 +210,13 @@ private struct FileOutput {
     mutating func write(_ entry: SafetensorsEntry) throws {
         switch entry.source {
         case .stored(let stored) where stored.encoding == entry.dtype:
-            buffer += stored.bytes
-            if buffer.count >= Self.capacity { try flush() }
+            if stored.bytes.count < Self.capacity {
+                buffer += stored.bytes
+                if buffer.count >= Self.capacity { try flush() }
+            } else {                                              // large: straight from the mapping
+                try flush()
+                try writeAll(stored.bytes)
+            }
         case .stored(let stored):
             var chunk = [Float](repeating: 0, count: 65_536)
             var start = 0
@@ -246,16 +251,21 @@ private struct FileOutput {
     }
 
     mutating func flush() throws {
+        try buffer.withUnsafeBytes { try writeAll($0) }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// `write(2)` until every byte is out (it may take several calls, or be interrupted).
+    func writeAll(_ bytes: UnsafeRawBufferPointer) throws {
         var written = 0
-        while written < buffer.count {
-            let n = buffer.withUnsafeBytes { systemWrite(fd, $0.baseAddress! + written, $0.count - written) }
+        while written < bytes.count {
+            let n = systemWrite(fd, bytes.baseAddress! + written, bytes.count - written)
             if n < 0 {
                 if errno == EINTR { continue }
                 throw FileAccessError.cannotWrite(file: path, reason: systemErrorMessage())
             }
             written += n
         }
-        buffer.removeAll(keepingCapacity: true)
     }
 }
 

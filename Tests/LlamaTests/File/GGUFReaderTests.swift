@@ -9,9 +9,9 @@ import TestSupport
 
 // Tolerances. Tensors: none — same float32 operations as gguf-py, same order (see GGMLQuantsTests).
 /// Row sums recorded as float64 sums rounded to float32; ours are float64 sums in another order.
-let rowSumRelative = 1e-6
+private let rowSumRelative = 1e-6
 /// Frobenius norms, both float64 over identical values; only summation order differs.
-let frobeniusRelative = 1e-12
+private let frobeniusRelative = 1e-12
 
 @Suite struct GGUFReaderTests {
 

@@ -63,6 +63,22 @@ import TestSupport
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["model.safetensors"])
     }
 
+    /// Stored tensors larger than the write buffer go straight from the mapping to the file.
+    @Test func largeStoredTensorCopiesExactly() throws {
+        let folder = try scratchDirectory()
+        let values = (0..<400_000).map { Float($0) * 0.001 - 7 }
+        try SafetensorsFile.write([SafetensorsEntry(name: "big", shape: [400, 1000], values: values, dtype: .float32),
+                                   SafetensorsEntry(name: "small", shape: [3], values: [1, 2, 3], dtype: .bfloat16)],
+                                  to: folder + "/a.safetensors")
+        let first = try SafetensorsFile(path: folder + "/a.safetensors")
+        try SafetensorsFile.write(try first.names.map { SafetensorsEntry(name: $0, stored: try first.storedTensor($0)) },
+                                  to: folder + "/b.safetensors")
+        let a = try Data(contentsOf: URL(fileURLWithPath: folder + "/a.safetensors"))
+        let b = try Data(contentsOf: URL(fileURLWithPath: folder + "/b.safetensors"))
+        #expect(a == b)
+        #expect(bitwiseEqual(try SafetensorsFile(path: folder + "/b.safetensors").tensor("big").scalars, values))
+    }
+
     @Test func refusesToReplaceAnExistingFile() throws {
         let folder = try scratchDirectory()
         let path = folder + "/out.safetensors"

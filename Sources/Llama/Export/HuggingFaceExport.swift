@@ -1,0 +1,223 @@
+// Writing a model as a Hugging Face folder that transformers loads with
+// `AutoModelForCausalLM.from_pretrained(folder)` and `AutoTokenizer.from_pretrained(folder)`:
+//
+//   config.json              from `Config` (HuggingFaceConfig.swift)
+//   generation_config.json   BOS/EOS (or the source folder's own, copied)
+//   model.safetensors        every tensor under its Hugging Face name, as F32, BF16 or F16;
+//                            a tied model has no lm_head.weight
+//   tokenizer files          copied from a Hugging Face source, built from a GGUF's metadata
+//                            (HuggingFaceTokenizer.swift)
+//
+// Everything is checked first, then written into a new hidden folder beside the destination, which
+// is renamed onto it at the end: the destination is either absent/empty or complete, never partial.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import Tensor
+
+// L layers · D model dim · H query heads · G kv heads · Dh head dim · F MLP dim · V vocab
+
+/// What `exportHuggingFace` wrote.
+public struct ExportedFolder: Sendable, Equatable {
+    /// The folder, as given.
+    public let path: String
+    /// The files in it, sorted by name, with their sizes in bytes.
+    public let files: [(name: String, byteCount: Int)]
+    /// Tensors in model.safetensors, and their values.
+    public let tensorCount: Int
+    public let parameterCount: Int
+
+    public static func == (a: ExportedFolder, b: ExportedFolder) -> Bool {
+        a.path == b.path && a.files.elementsEqual(b.files) { $0 == $1 }
+            && a.tensorCount == b.tensorCount && a.parameterCount == b.parameterCount
+    }
+}
+
+// MARK: - Export
+
+/// Writes `weights` (shaped as `config` says) as a Hugging Face folder at `folder`, which must not exist
+/// or be an empty folder; its parent must exist. Weights are rounded to `dtype` (to nearest, ties to
+/// even). The tokenizer files come from `tokenizerSource` (copied from a Hugging Face folder, built
+/// from a GGUF's metadata); with `nil`, or a folder without tokenizer files, none are written.
+/// `metadata` goes into model.safetensors' `__metadata__` beside `"format": "pt"` (which transformers
+/// requires, and which wins over a `format` key in `metadata`).
+///
+/// Nothing is written unless everything is: the files go into a hidden sibling folder that is renamed
+/// onto `folder` when complete, and removed on any error.
+@discardableResult
+public func exportHuggingFace(weights: Weights, config: Config, tokenizerSource: Checkpoint?,
+                              dtype: ScalarEncoding, to folder: String,
+                              metadata: [String: String] = [:]) throws -> ExportedFolder {
+    // 1. The destination: absent (with an existing parent) or an empty folder.
+    let destination = folder.count > 1 && folder.hasSuffix("/") ? String(folder.dropLast()) : folder
+    let parent = try checkDestination(destination)
+
+    // 2. The content, checked and built in memory (the tensors are shared, not copied).
+    let validConfig = try config.validated(source: "the config to export")
+    let entries = try safetensorsEntries(weights, config: validConfig, dtype: dtype)
+    var files = try tokenizerSource.map(tokenizerFiles(of:)) ?? []
+    files.append(ExportFile(name: "config.json", contents: validConfig.huggingFaceConfigJSON(dtype: dtype).prettyPrinted()))
+    if !files.contains(where: { $0.name == "generation_config.json" }) {
+        files.append(ExportFile(name: "generation_config.json",
+                                contents: validConfig.huggingFaceGenerationConfigJSON().prettyPrinted()))
+    }
+
+    // 3. Written into a hidden sibling folder, renamed into place.
+    let base = destination.split(separator: "/").last.map(String.init) ?? destination
+    let temporary = try makeTemporaryFolder(in: parent, base: base)
+    var renamed = false
+    defer { if !renamed { removeTemporaryFolder(temporary) } }
+
+    var tensorMetadata = metadata
+    tensorMetadata["format"] = "pt"
+    do {
+        try SafetensorsFile.write(entries, metadata: tensorMetadata, to: temporary + "/model.safetensors")
+        chmod(temporary + "/model.safetensors", 0o644)     // written through mkstemp, which makes it 0600
+    } catch {
+        throw ExportError.cannotWrite(path: destination + "/model.safetensors", reason: "\(error)")
+    }
+    for file in files { try writeFile(file.contents, to: temporary + "/" + file.name, named: destination + "/" + file.name) }
+
+    // rename(2) onto an empty folder replaces it; onto a non-empty one (filled meanwhile) it fails.
+    if rename(temporary, destination) != 0 {
+        let reason = String(cString: strerror(errno))
+        if errno == ENOTEMPTY || errno == EEXIST {
+            throw ExportError.outputNotEmpty(path: destination, entries: (try? entriesOf(destination)) ?? [])
+        }
+        throw ExportError.cannotWrite(path: destination, reason: "renaming \(temporary) onto it: \(reason)")
+    }
+    renamed = true
+
+    let sizes = (files.map(\.name) + ["model.safetensors"]).sorted().map { name in
+        (name: name, byteCount: fileSize(destination + "/" + name))
+    }
+    return ExportedFolder(path: destination, files: sizes, tensorCount: entries.count,
+                          parameterCount: entries.reduce(0) { $0 + $1.shape.reduce(1, *) })
+}
+
+// MARK: - Tensors
+
+/// The tensors under their Hugging Face names, in data-flow order, each checked against the shape the
+/// config implies and against the dtype's range.
+private func safetensorsEntries(_ w: Weights, config c: Config, dtype: ScalarEncoding) throws -> [SafetensorsEntry] {
+    guard w.layers.count == c.layerCount else {
+        throw ExportError.wrongLayerCount(found: w.layers.count, expected: c.layerCount)
+    }
+    guard (w.outputHead == nil) == c.tiedEmbeddings else {
+        throw ExportError.outputHeadMismatch(tiedEmbeddings: c.tiedEmbeddings, hasOutputHead: w.outputHead != nil)
+    }
+    var tensors: [(String, Tensor)] = [(ModelTensor.embedding, w.embedding)]
+    for (i, layer) in w.layers.enumerated() {
+        for t in LayerTensor.allCases { tensors.append((t.name(layer: i), layer[t])) }
+    }
+    tensors.append((ModelTensor.finalNorm, w.finalNorm))
+    if let head = w.outputHead { tensors.append((ModelTensor.outputHead, head)) }
+
+    let expected = Dictionary(uniqueKeysWithValues: ModelTensor.required(c).map { ($0.name, $0.shape) })
+    return try tensors.map { name, tensor in
+        let shape = expected[name]!                       // `required` lists exactly these names
+        guard tensor.shape == shape else { throw ExportError.wrongShape(tensor: name, found: tensor.shape, expected: shape) }
+        try checkRepresentable(tensor.scalars, as: dtype, tensor: name)
+        return SafetensorsEntry(name: name, tensor: tensor, dtype: dtype)
+    }
+}
+
+/// Every value is finite and stays finite when rounded to `dtype`: binary16 rounds |x| ≥ 65520 to ∞
+/// (its largest finite value is 65504); bfloat16 rounds |x| ≥ 2¹²⁸·(1 − 2⁻⁹) to ∞.
+private func checkRepresentable(_ values: [Float], as dtype: ScalarEncoding, tensor: String) throws {
+    let limit: Float = switch dtype {
+    case .float32: .greatestFiniteMagnitude
+    case .float16: 65_520
+    case .bfloat16: Float(bitPattern: 0x7F7F_8000)      // the float32 halfway above bfloat16's largest
+    }
+    // One pass that never branches per value; the offender is looked for only when there is one.
+    var largest: Float = 0
+    var finite = true
+    for x in values {
+        largest = max(largest, abs(x))
+        finite = finite && x.isFinite
+    }
+    let fits = dtype == .float32 ? finite : (finite && largest < limit)
+    guard !fits else { return }
+    let index = values.firstIndex { !$0.isFinite || (dtype != .float32 && abs($0) >= limit) } ?? 0
+    throw ExportError.valueNotRepresentable(tensor: tensor, index: index, value: values[index], dtype: dtype.rawValue)
+}
+
+// MARK: - Folders and files
+
+/// Checks the destination and returns the folder it lives in.
+private func checkDestination(_ path: String) throws -> String {
+    var info = stat()
+    if lstat(path, &info) == 0 {
+        guard info.st_mode & S_IFMT == S_IFDIR else { throw ExportError.outputNotAFolder(path: path) }
+        let entries = try entriesOf(path)
+        guard entries.isEmpty else { throw ExportError.outputNotEmpty(path: path, entries: entries) }
+    }
+    let parts = path.split(separator: "/", omittingEmptySubsequences: false).dropLast()
+    let parent = parts.isEmpty ? "." : (parts.joined(separator: "/").isEmpty ? "/" : parts.joined(separator: "/"))
+    guard stat(parent, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
+        throw ExportError.parentFolderMissing(path: path, parent: parent)
+    }
+    return parent
+}
+
+/// The first few names in a folder (hidden ones included), sorted, for messages.
+private func entriesOf(_ path: String) throws -> [String] {
+    do {
+        return Array(try FileManager.default.contentsOfDirectory(atPath: path).sorted().prefix(5))
+    } catch {
+        throw ExportError.cannotWrite(path: path, reason: "cannot list it: \(error)")
+    }
+}
+
+/// A new, uniquely named hidden folder `parent/.base.partial-XXXXXX`.
+private func makeTemporaryFolder(in parent: String, base: String) throws -> String {
+    var template = Array("\(parent)/.\(base).partial-XXXXXX".utf8CString)
+    let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+    guard made != nil else {
+        throw ExportError.cannotWrite(path: parent, reason: "cannot create a temporary folder: \(String(cString: strerror(errno)))")
+    }
+    let path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    chmod(path, 0o755)                      // mkdtemp makes it private (0700); the result is an ordinary folder
+    return path
+}
+
+/// Removes the temporary folder and what this export put in it (it holds nothing else).
+private func removeTemporaryFolder(_ path: String) {
+    try? FileManager.default.removeItem(atPath: path)
+}
+
+private func writeFile(_ bytes: [UInt8], to path: String, named shownPath: String) throws {
+    let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+    guard fd >= 0 else { throw ExportError.cannotWrite(path: shownPath, reason: String(cString: strerror(errno))) }
+    var written = 0
+    var failure: String?
+    bytes.withUnsafeBytes { raw in
+        while written < raw.count {
+            let n = write(fd, raw.baseAddress! + written, raw.count - written)
+            if n < 0 {
+                if errno == EINTR { continue }
+                failure = String(cString: strerror(errno))
+                return
+            }
+            written += n
+        }
+    }
+    if failure == nil, fsync(fd) != 0 { failure = String(cString: strerror(errno)) }
+    if close(fd) != 0, failure == nil { failure = String(cString: strerror(errno)) }
+    if let failure { throw ExportError.cannotWrite(path: shownPath, reason: failure) }
+}
+
+private func fileSize(_ path: String) -> Int {
+    var info = stat()
+    return stat(path, &info) == 0 ? Int(info.st_size) : 0
+}

@@ -1,0 +1,348 @@
+// exportHuggingFace end to end: the tiny fixture model and SmolLM2 written as Hugging Face folders and
+// reopened with Checkpoint.open — config equal, tensors equal to the source (F32) or to its rounding
+// (BF16/F16, via Tensor's bfloat16Bits/halfBits), logits identical for the F32 export and within
+// the forward tests' bound of transformers' recorded logits; then every refusal, with nothing left behind.
+import Foundation
+import Testing
+import Llama
+import Tensor
+import TestSupport
+
+/// transformers' SmolLM2 logits (Tests/Fixtures/model, Tools/reference/model.py) against ours: the same
+/// bound as the forward-pass tests (float32 summation order, 30 layers; see ForwardTests.swift).
+private let exportedLogitsMaxAbs: Float = 1e-3
+
+/// A fresh path in a fresh parent folder (the parent is listed to check nothing is left behind).
+private func scratchParent() throws -> String {
+    let parent = FileManager.default.temporaryDirectory.appendingPathComponent("export-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: false)
+    return parent
+}
+
+private func listing(_ folder: String) throws -> [String] {
+    try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+}
+
+private func roundedScalars(_ t: Tensor, _ dtype: ScalarEncoding) -> [Float] {
+    switch dtype {
+    case .float32: t.scalars
+    case .bfloat16: t.scalars.map { floatFromBFloat16Bits(bfloat16Bits(from: $0)) }
+    case .float16: t.scalars.map { floatFromHalfBits(halfBits(from: $0)) }
+    }
+}
+
+/// Every tensor the forward pass uses, by name.
+private func named(_ w: Weights, _ c: Config) -> [(String, Tensor)] {
+    var list = [(ModelTensor.embedding, w.embedding)]
+    for (i, layer) in w.layers.enumerated() {
+        for t in LayerTensor.allCases { list.append((t.name(layer: i), layer[t])) }
+    }
+    list.append((ModelTensor.finalNorm, w.finalNorm))
+    if let head = w.outputHead { list.append((ModelTensor.outputHead, head)) }
+    return list
+}
+
+/// The reopened checkpoint holds each source tensor rounded to `dtype`, bit for bit, stored as `dtype`.
+private func expectTensorsEqual(_ reopened: Checkpoint, _ source: Weights, _ config: Config, _ dtype: ScalarEncoding) throws {
+    let names = named(source, config)
+    #expect(reopened.tensors.count == names.count)
+    for (name, tensor) in names {
+        #expect(reopened.info(named: name)?.dtype == dtype.rawValue, "\(name)")
+        let back = try reopened.tensor(named: name)
+        #expect(back.shape == tensor.shape, "\(name)")
+        let want = roundedScalars(tensor, dtype)
+        #expect(back.scalars.map(\.bitPattern) == want.map(\.bitPattern), "\(name)")
+    }
+}
+
+@Suite struct TinyExportTests {
+    @Test(arguments: ScalarEncoding.allCases) func roundTrip(dtype: ScalarEncoding) throws {
+        let source = try Checkpoint.open(Fixtures.path("tiny/f32"))
+        let weights = try Weights(checkpoint: source)
+        let parent = try scratchParent()
+        defer { try? FileManager.default.removeItem(atPath: parent) }
+        let out = parent + "/tiny-\(dtype.rawValue)"
+        let result = try exportHuggingFace(weights: weights, config: source.config, tokenizerSource: source,
+                                           dtype: dtype, to: out, metadata: ["surgery": "none", "format": "np"])
+        // The tiny fixture has no tokenizer files: config, generation config and weights only.
+        #expect(result.files.map(\.name) == ["config.json", "generation_config.json", "model.safetensors"])
+        #expect(try listing(parent) == ["tiny-\(dtype.rawValue)"])
+        #expect(try listing(out) == result.files.map(\.name))
+        #expect(result.tensorCount == 3 + 2 * 9)
+        #expect(result.parameterCount == source.tensors.reduce(0) { $0 + $1.parameterCount })
+
+        let reopened = try Checkpoint.open(out)
+        #expect(reopened.config == source.config)
+        try expectTensorsEqual(reopened, weights, source.config, dtype)
+        // transformers refuses a safetensors file whose format is not "pt"; ours wins over the caller's.
+        let file = try SafetensorsFile(path: out + "/model.safetensors")
+        #expect(file.metadata == ["format": "pt", "surgery": "none"])
+        let generation = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/generation_config.json"))) as? [String: Int])
+        #expect(generation == ["bos_token_id": 1, "eos_token_id": 2])
+
+        if dtype == .float32 {
+            let ids = [1, 5, 17, 33, 60, 2, 95]
+            let a = Model(config: source.config, weights: weights).logits(ids)
+            let b = try Model(checkpoint: reopened).logits(ids)
+            #expect(a.scalars.map(\.bitPattern) == b.scalars.map(\.bitPattern))
+        }
+    }
+
+    /// A tied model: no lm_head.weight in the file, and the reopened model is tied.
+    @Test func tiedModelOmitsOutputHead() throws {
+        let source = try Checkpoint.open(Fixtures.path("tiny/tied"))
+        let weights = try Weights(checkpoint: source)
+        let parent = try scratchParent()
+        defer { try? FileManager.default.removeItem(atPath: parent) }
+        try exportHuggingFace(weights: weights, config: source.config, tokenizerSource: nil, dtype: .bfloat16, to: parent + "/out")
+        let reopened = try Checkpoint.open(parent + "/out")
+        #expect(reopened.config.tiedEmbeddings && reopened.info(named: ModelTensor.outputHead) == nil)
+        try expectTensorsEqual(reopened, weights, source.config, .bfloat16)
+    }
+
+    /// An existing empty folder is filled (and keeps its name); a trailing slash names the same folder.
+    @Test func emptyFolderIsFilled() throws {
+        let source = try Checkpoint.open(Fixtures.path("tiny/f32"))
+        let parent = try scratchParent()
+        defer { try? FileManager.default.removeItem(atPath: parent) }
+        try FileManager.default.createDirectory(atPath: parent + "/out", withIntermediateDirectories: false)
+        try exportHuggingFace(weights: Weights(checkpoint: source), config: source.config, tokenizerSource: nil,
+                              dtype: .float32, to: parent + "/out/")
+        #expect(try listing(parent) == ["out"])
+        #expect(try Checkpoint.open(parent + "/out").config == source.config)
+    }
+}
+
+@Suite struct SmolLM2ExportTests {
+    /// F32: tensors bit for bit, identical logits, tokenizer files that give the same ids, and logits
+    /// within the forward tests' bound of transformers' on the original GGUF.
+    @Test func float32RoundTrip() throws {
+        let real = try realModel()
+        let parent = try scratchParent()
+        defer { try? FileManager.default.removeItem(atPath: parent) }
+        let out = parent + "/smollm2-f32"
+        let result = try exportHuggingFace(weights: real.model.weights, config: real.model.config,
+                                           tokenizerSource: real.checkpoint, dtype: .float32, to: out)
+        #expect(result.files.map(\.name) == ["config.json", "generation_config.json", "model.safetensors",
+                                             "special_tokens_map.json", "tokenizer.json", "tokenizer_config.json"])
+        let reopened = try Checkpoint.open(out)
+        #expect(reopened.config == real.model.config)
+        #expect(result.tensorCount == 2 + 30 * 9)                      // tied: no lm_head.weight
+        try expectTensorsEqual(reopened, real.model.weights, real.model.config, .float32)
+
+        let manifest = try #require(try Fixtures.json("model/smollm2.json") as? [String: Any])
+        let prompts = try #require((manifest["logits"] as? [String: Any])?["prompts"] as? [[String: Any]])
+        let prompt = try #require(prompts.first { $0["name"] as? String == "plain" })
+        let ids = try #require(prompt["ids"] as? [Int])
+        let text = try #require(prompt["text"] as? String)
+        #expect(try reopened.tokenizer().encode(text, addingSpecialTokens: false) == ids)
+
+        let exported = try Model(checkpoint: reopened)
+        let logits = exported.logits(ids)
+        #expect(logits.scalars.map(\.bitPattern) == real.model.logits(ids).scalars.map(\.bitPattern))
+        let positions = try #require(prompt["positions"] as? [Int])
+        let expected = try Fixtures.floats("model/smollm2_plain_logits.f32")
+        let v = real.model.config.vocabSize
+        for (row, position) in positions.enumerated() {
+            let difference = zip(logits.scalars[(position * v)..<((position + 1) * v)], expected[(row * v)..<((row + 1) * v)])
+                .reduce(Float(0)) { max($0, abs($1.0 - $1.1)) }
+            #expect(difference <= exportedLogitsMaxAbs, "position \(position)")
+        }
+    }
+
+    /// BF16 and F16: every tensor is the source value rounded (bfloat16Bits/halfBits), the reopened model
+    /// computes exactly what the source computes with its weights rounded the same way (widening is
+    /// exact), and its logits are within the forward tests' bound of transformers' on the GGUF model
+    /// rounded to the same dtype (Tools/reference/export.py → Tests/Fixtures/export).
+    @Test(arguments: [ScalarEncoding.bfloat16, .float16]) func roundedRoundTrip(dtype: ScalarEncoding) throws {
+        let real = try realModel()
+        let parent = try scratchParent()
+        defer { try? FileManager.default.removeItem(atPath: parent) }
+        let out = parent + "/smollm2-\(dtype.rawValue)"
+        try exportHuggingFace(weights: real.model.weights, config: real.model.config,
+                              tokenizerSource: real.checkpoint, dtype: dtype, to: out)
+        let reopened = try Checkpoint.open(out)
+        #expect(reopened.config == real.model.config)
+        try expectTensorsEqual(reopened, real.model.weights, real.model.config, dtype)
+        let config = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/config.json"))) as? [String: Any])
+        #expect(config["dtype"] as? String == dtype.torchName && config["torch_dtype"] as? String == dtype.torchName)
+
+        var rounded = real.model.weights
+        func round(_ t: Tensor) -> Tensor { Tensor(shape: t.shape, scalars: roundedScalars(t, dtype)) }
+        rounded.embedding = round(rounded.embedding)
+        rounded.finalNorm = round(rounded.finalNorm)
+        for i in rounded.layers.indices {
+            for t in LayerTensor.allCases { rounded.layers[i][t] = round(rounded.layers[i][t]) }
+        }
+        let reference = try #require(try Fixtures.json("export/smollm2.json") as? [String: Any])
+        let ids = try #require(reference["ids"] as? [Int])
+        #expect(real.tokenizer.encode(try #require(reference["prompt"] as? String), addingSpecialTokens: false) == ids)
+        let logits = try Model(checkpoint: reopened).logits(ids)
+        #expect(logits.scalars.map(\.bitPattern)
+                == Model(config: real.model.config, weights: rounded).logits(ids).scalars.map(\.bitPattern))
+
+        let positions = try #require(reference["positions"] as? [Int])
+        let expected = try Fixtures.floats("export/smollm2_\(dtype.torchName)_logits.f32")
+        let v = real.model.config.vocabSize
+        for (row, position) in positions.enumerated() {
+            let difference = zip(logits.scalars[(position * v)..<((position + 1) * v)], expected[(row * v)..<((row + 1) * v)])
+                .reduce(Float(0)) { max($0, abs($1.0 - $1.1)) }
+            #expect(difference <= exportedLogitsMaxAbs, "\(dtype) position \(position)")
+        }
+    }
+}
+
+@Suite struct ExportRefusalTests {
+    let source: Checkpoint
+    let weights: Weights
+    init() throws {
+        source = try Checkpoint.open(Fixtures.path("tiny/f32"))
+        weights = try Weights(checkpoint: source)
+    }
+
+    /// Runs an export expected to fail with `expected`, and checks the parent folder is as it was.
+    private func expectRefusal(_ expected: ExportError, weights w: Weights? = nil, config: Config? = nil,
+                               tokenizerSource: Checkpoint? = nil, dtype: ScalarEncoding = .float32,
+                               to out: String, in parent: String) throws {
+        let before = try listing(parent)
+        #expect(throws: expected) {
+            try exportHuggingFace(weights: w ?? weights, config: config ?? source.config,
+                                  tokenizerSource: tokenizerSource, dtype: dtype, to: out)
+        }
+        #expect(try listing(parent) == before, "nothing left behind")
+    }
+
+    @Test func nonEmptyFolderIsRefused() throws {
+        let parent = try scratchParent()
+        defer { try? FileManager.default.removeItem(atPath: parent) }
+        try FileManager.default.createDirectory(atPath: parent + "/out", withIntermediateDirectories: false)
+        try Data("keep me".utf8).write(to: URL(fileURLWithPath: parent + "/out/notes.txt"))
+        try expectRefusal(.outputNotEmpty(path: parent + "/out", entries: ["notes.txt"]), to: parent + "/out", in: parent)
+        #expect(try listing(parent + "/out") == ["notes.txt"])
+        #expect(try String(contentsOfFile: parent + "/out/notes.txt", encoding: .utf8) == "keep me")
+    }
+
+    /// A hidden file counts: the folder is not empty.
+    @Test func hiddenFileCounts() throws {
+        let parent = try scratchParent()
+        defer { try? FileManager.default.removeItem(atPath: parent) }
+        try FileManager.default.createDirectory(atPath: parent + "/out", withIntermediateDirectories: false)
+        try Data().write(to: URL(fileURLWithPath: parent + "/out/.hidden"))
+        try expectRefusal(.outputNotEmpty(path: parent + "/out", entries: [".hidden"]), to: parent + "/out", in: parent)
+    }
+
+    /// The input itself as the output: a file, so refused, and untouched.
+    @Test func fileIsRefused() throws {
+        let parent = try scratchParent()
+        defer { try? FileManager.default.removeItem(atPath: parent) }
+        try Data("x".utf8).write(to: URL(fileURLWithPath: parent + "/model.gguf"))
+        try expectRefusal(.outputNotAFolder(path: parent + "/model.gguf"), to: parent + "/model.gguf", in: parent)
+        #expect(try String(contentsOfFile: parent + "/model.gguf", encoding: .utf8) == "x")
+    }
+
+    @Test func missingParentIsRefused() throws {
+        let parent = try scratchParent()
+        defer { try? FileManager.default.removeItem(atPath: parent) }
+        try expectRefusal(.parentFolderMissing(path: parent + "/a/b", parent: parent + "/a"), to: parent + "/a/b", in: parent)
+    }
+
+    @Test func wrongShapeIsRefused() throws {
+        let parent = try scratchParent()
+        defer { try? FileManager.default.removeItem(atPath: parent) }
+        var w = weights
+        w.layers[1].k = Tensor(shape: [16, 64], scalars: [Float](repeating: 0, count: 16 * 64))
+        try expectRefusal(.wrongShape(tensor: "model.layers.1.self_attn.k_proj.weight", found: [16, 64], expected: [32, 64]),
+                          weights: w, to: parent + "/out", in: parent)
+    }
+
+    @Test func layerCountIsChecked() throws {
+        let parent = try scratchParent()
+        defer { try? FileManager.default.removeItem(atPath: parent) }
+        var w = weights
+        w.layers.removeLast()
+        try expectRefusal(.wrongLayerCount(found: 1, expected: 2), weights: w, to: parent + "/out", in: parent)
+    }
+
+    @Test func outputHeadMustMatchTying() throws {
+        let parent = try scratchParent()
+        defer { try? FileManager.default.removeItem(atPath: parent) }
+        var w = weights
+        w.outputHead = nil
+        try expectRefusal(.outputHeadMismatch(tiedEmbeddings: false, hasOutputHead: false), weights: w,
+                          to: parent + "/out", in: parent)
+        var tied = source.config
+        tied.tiedEmbeddings = true
+        try expectRefusal(.outputHeadMismatch(tiedEmbeddings: true, hasOutputHead: true), config: tied,
+                          to: parent + "/out", in: parent)
+    }
+
+    /// 65520 rounds to ∞ in binary16 (65504 is its largest finite value); NaN fits no dtype.
+    @Test func unrepresentableValuesAreRefused() throws {
+        let parent = try scratchParent()
+        defer { try? FileManager.default.removeItem(atPath: parent) }
+        var w = weights
+        var scalars = w.finalNorm.scalars
+        scalars[3] = 65_520
+        w.finalNorm = Tensor(shape: w.finalNorm.shape, scalars: scalars)
+        try expectRefusal(.valueNotRepresentable(tensor: "model.norm.weight", index: 3, value: 65_520, dtype: "F16"),
+                          weights: w, dtype: .float16, to: parent + "/out", in: parent)
+        scalars[3] = 65_504
+        w.finalNorm = Tensor(shape: w.finalNorm.shape, scalars: scalars)
+        try exportHuggingFace(weights: w, config: source.config, tokenizerSource: nil, dtype: .float16, to: parent + "/ok")
+        try FileManager.default.removeItem(atPath: parent + "/ok")
+        scalars[3] = .infinity
+        w.finalNorm = Tensor(shape: w.finalNorm.shape, scalars: scalars)
+        try expectRefusal(.valueNotRepresentable(tensor: "model.norm.weight", index: 3, value: .infinity, dtype: "F32"),
+                          weights: w, to: parent + "/out", in: parent)
+    }
+
+    /// A GGUF whose tokenizer cannot be built (the tiny fixture's has no merges): refused before anything is written.
+    @Test func unusableTokenizerIsRefused() throws {
+        let parent = try scratchParent()
+        defer { try? FileManager.default.removeItem(atPath: parent) }
+        let gguf = try Checkpoint.open(Fixtures.path("tiny/gguf/tiny-F32.gguf"))
+        let before = try listing(parent)
+        #expect {
+            try exportHuggingFace(weights: weights, config: source.config, tokenizerSource: gguf, dtype: .float32, to: parent + "/out")
+        } throws: { error in
+            guard case ExportError.unsupportedTokenizer(let path, _) = error else { return false }
+            return path.hasSuffix("tiny-F32.gguf")
+        }
+        #expect(try listing(parent) == before)
+    }
+
+    /// An invalid config is refused with the checkpoint's own error.
+    @Test func invalidConfigIsRefused() throws {
+        let parent = try scratchParent()
+        defer { try? FileManager.default.removeItem(atPath: parent) }
+        var config = source.config
+        config.rmsNormEpsilon = .nan
+        #expect(throws: CheckpointError.self) {
+            try exportHuggingFace(weights: weights, config: config, tokenizerSource: nil, dtype: .float32, to: parent + "/out")
+        }
+        #expect(try listing(parent).isEmpty)
+    }
+}
+
+/// Not a check: writes SmolLM2 as a Hugging Face folder for Tools/reference/compress_check.py, run by
+/// hand (Tests/Fixtures/export/README.md). Enabled only when SURGERY_EXPORT_OUT names the folder to
+/// write; SURGERY_EXPORT_DTYPE is F32 (default), BF16 or F16. Beside the folder it writes
+/// `<folder>.ours-logits.f32`: this project's logits [T, V] on the *original* model for
+/// compress_check.py's default prompt, for its `--expected`.
+@Suite struct CompressCheckHarness {
+    static let out = ProcessInfo.processInfo.environment["SURGERY_EXPORT_OUT"]
+    /// compress_check.py's PROMPT.
+    static let prompt = "The old lighthouse keeper climbed the stairs every evening, lit the lamp, and watched"
+
+    @Test(.enabled(if: out != nil)) func writeSmolLM2ForCompressCheck() throws {
+        let out = try #require(Self.out)
+        let name = ProcessInfo.processInfo.environment["SURGERY_EXPORT_DTYPE"] ?? "F32"
+        let dtype = try #require(ScalarEncoding(rawValue: name))
+        let real = try realModel()
+        try exportHuggingFace(weights: real.model.weights, config: real.model.config, tokenizerSource: real.checkpoint,
+                              dtype: dtype, to: out, metadata: ["written_by": "surgery CompressCheckHarness"])
+        let logits = real.model.logits(real.tokenizer.encode(Self.prompt, addingSpecialTokens: false))
+        let bytes = logits.scalars.flatMap { value in (0..<4).map { UInt8(truncatingIfNeeded: value.bitPattern.littleEndian >> (8 * $0)) } }
+        try Data(bytes).write(to: URL(fileURLWithPath: out + ".ours-logits.f32"))
+    }
+}

@@ -1,0 +1,173 @@
+// The `surgery` command as a user runs it: the built executable in a child process, its stdout,
+// stderr and exit status. Bad input must exit with status 2 and a message naming what was wrong.
+import Foundation
+import Testing
+import TestSupport
+
+struct CommandResult {
+    let status: Int32
+    let stdout: String
+    let stderr: String
+}
+
+/// Runs the `surgery` executable built beside the test bundle.
+func surgery(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
+    let folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    var executable = folder.appendingPathComponent("surgery")
+    if !FileManager.default.isExecutableFile(atPath: executable.path) {
+        executable = folder.deletingLastPathComponent().appendingPathComponent("surgery")   // inside a .xctest bundle
+    }
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return CommandResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                         stderr: String(decoding: errData, as: UTF8.self))
+}
+
+/// A fresh temporary folder for one test.
+func temporaryFolder() throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("surgery-cli-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+@Suite struct InspectCommandTests {
+    /// The figures for SmolLM2-135M-Instruct (transformers counts 134,515,008 parameters).
+    @Test func inspectsTheRealModel() throws {
+        let result = try surgery(["inspect", Fixtures.modelPath])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("total parameters: 134,515,008"))
+        #expect(result.stdout.contains("layers 30 · hidden 576 · heads 9 · kv heads 3"))
+        #expect(result.stdout.contains("vocab 49152"))
+        #expect(result.stdout.contains("model.layers.29.self_attn.k_proj"))
+        #expect(result.stdout.contains("file size: 98,362,432 bytes"))
+    }
+
+    @Test func inspectsAsJSON() throws {
+        let result = try surgery(["inspect", Fixtures.modelPath, "--json"])
+        #expect(result.status == 0)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(object["totalParameters"] as? Int == 134_515_008)
+        let config = try #require(object["config"] as? [String: Any])
+        #expect(config["layerCount"] as? Int == 30)
+        #expect(config["kvHeadCount"] as? Int == 3)
+        #expect(config["vocabSize"] as? Int == 49_152)
+    }
+
+    @Test func inspectsTheTinySafetensorsFolder() throws {
+        let result = try surgery(["inspect", Fixtures.path("tiny/sharded")])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("safetensors"))
+    }
+}
+
+@Suite struct BadInputTests {
+    @Test func missingPath() throws {
+        let result = try surgery(["inspect", "/nonexistent/model.gguf"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("/nonexistent/model.gguf"))
+        #expect(result.stderr.contains("no such file"))
+        #expect(result.stdout.isEmpty)
+    }
+
+    @Test func directoryWithoutModel() throws {
+        let folder = try temporaryFolder()
+        let result = try surgery(["inspect", folder.path])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains(folder.path))
+        #expect(result.stderr.contains("without a model"))
+    }
+
+    @Test func truncatedGGUF() throws {
+        let folder = try temporaryFolder()
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: Fixtures.modelPath), options: .alwaysMapped).prefix(4096)
+        let path = folder.appendingPathComponent("truncated.gguf").path
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let result = try surgery(["inspect", path])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains(path))
+    }
+
+    @Test func unrecognizedFile() throws {
+        let folder = try temporaryFolder()
+        let path = folder.appendingPathComponent("notes.txt").path
+        try Data("just some text, not a model".utf8).write(to: URL(fileURLWithPath: path))
+        let result = try surgery(["inspect", path])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("not a GGUF or safetensors file"))
+    }
+
+    @Test func unknownCommandAndOption() throws {
+        let command = try surgery(["frobnicate"])
+        #expect(command.status == 2)
+        #expect(command.stderr.contains("unknown command \"frobnicate\""))
+        let option = try surgery(["inspect", Fixtures.modelPath, "--colour", "red"])
+        #expect(option.status == 2)
+        #expect(option.stderr.contains("unknown option --colour"))
+    }
+
+    @Test func perplexityArguments() throws {
+        let folder = try temporaryFolder()
+        let empty = folder.appendingPathComponent("empty.txt")
+        try Data().write(to: empty)
+        let binary = folder.appendingPathComponent("binary.txt")
+        try Data([0x66, 0x6F, 0xFF, 0xFE, 0x6F]).write(to: binary)
+        let text = folder.appendingPathComponent("short.txt")
+        try Data("A short text.".utf8).write(to: text)
+        let cases: [([String], String)] = [
+            (["perplexity", Fixtures.modelPath], "needs --text"),
+            (["perplexity", Fixtures.modelPath, "--text", folder.appendingPathComponent("missing.txt").path], "no such file"),
+            (["perplexity", Fixtures.modelPath, "--text", empty.path], "empty"),
+            (["perplexity", Fixtures.modelPath, "--text", binary.path], "not valid UTF-8"),
+            (["perplexity", Fixtures.modelPath, "--text", text.path, "--window", "1"], "--window must be an integer"),
+            (["perplexity", Fixtures.modelPath, "--text", text.path, "--window", "100000"], "larger than the model's context"),
+            (["perplexity", Fixtures.modelPath, "--text", text.path], "fewer than one window"),
+        ]
+        for (arguments, message) in cases {
+            let result = try surgery(arguments)
+            #expect(result.status == 2, "\(arguments)")
+            #expect(result.stderr.contains(message), "\(arguments): \(result.stderr)")
+            #expect(result.stdout.isEmpty, "\(arguments)")
+        }
+    }
+
+    @Test func generateArguments() throws {
+        let cases: [([String], String)] = [
+            (["generate", Fixtures.modelPath], "needs --prompt"),
+            (["generate", Fixtures.modelPath, "--prompt", "Hi", "--top-p", "0"], "--top-p must be a number in (0.0, 1.0]"),
+            (["generate", Fixtures.modelPath, "--prompt", "Hi", "--temperature", "-1"], "--temperature"),
+            (["generate", Fixtures.modelPath, "--prompt", "Hi", "--max-tokens", "zero"], "--max-tokens"),
+        ]
+        for (arguments, message) in cases {
+            let result = try surgery(arguments)
+            #expect(result.status == 2, "\(arguments)")
+            #expect(result.stderr.contains(message), "\(arguments): \(result.stderr)")
+        }
+    }
+}
+
+@Suite struct GenerateCommandTests {
+    /// transformers' greedy continuation of the same prompt (Tests/Fixtures/model/smollm2.json).
+    @Test func greedyContinuation() throws {
+        let result = try surgery(["generate", Fixtures.modelPath, "--prompt", "The capital of France is", "--max-tokens", "40"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "The capital of France is Paris.\n\nThe answer is: 2018-01-22 12:12:53.\n")
+    }
+
+    /// The same seed gives the same sample; another seed (almost surely) another one.
+    @Test func seededSamplingIsRepeatable() throws {
+        let arguments = ["generate", Fixtures.modelPath, "--prompt", "Once upon a time", "--max-tokens", "12",
+                         "--temperature", "0.9", "--top-p", "0.95", "--seed", "7"]
+        let first = try surgery(arguments), second = try surgery(arguments)
+        #expect(first.status == 0)
+        #expect(first.stdout == second.stdout)
+    }
+}

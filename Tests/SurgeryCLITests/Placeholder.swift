@@ -1,3 +1,0 @@
-import Testing
-
-@Test func placeholderSurgeryCLITests() { #expect(Bool(true)) }

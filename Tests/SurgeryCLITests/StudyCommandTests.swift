@@ -1,0 +1,86 @@
+// The study's commands as a user runs them: a small run and sweep on the real model, and the bad
+// inputs the issue lists (each exits with status 2, names the argument, and writes nothing).
+import Foundation
+import Testing
+import TestSupport
+
+/// A short UTF-8 excerpt of WikiText-2, so the commands need not generate their built-in text.
+func wikiExcerpt() throws -> String {
+    let folder = try temporaryFolder()
+    let text = try String(contentsOfFile: Fixtures.sharedData + "/wikitext-2-test.txt", encoding: .utf8)
+    let path = folder.appendingPathComponent("excerpt.txt").path
+    try String(text.prefix(4000)).write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+}
+
+@Suite struct StudyCommandTests {
+    @Test func runPrintsBothModelsAndGenerations() throws {
+        let result = try surgery(["run", Fixtures.modelPath, "--variance", "0.99", "--mode", "shared-kv",
+                                  "--text", try wikiExcerpt(), "--window", "128", "--windows", "1", "--max-tokens", "8"])
+        #expect(result.status == 0, "\(result.stderr)")
+        for needle in ["plan: q,k,v · shared-kv · variance 0.99 · centring pca", "| perplexity |",
+                       "KL(base ‖ surgered)", "top-1 agreement", "### base", "### surgered"] {
+            #expect(result.stdout.contains(needle), "missing \(needle)")
+        }
+    }
+
+    @Test func sweepWritesEveryReport() throws {
+        let out = try temporaryFolder().appendingPathComponent("sweep").path
+        let result = try surgery(["sweep", Fixtures.modelPath, "--variances", "0.99,0.9", "--modes", "shared-kv",
+                                  "--text", try wikiExcerpt(), "--window", "128", "--windows", "1", "--out", out])
+        #expect(result.status == 0, "\(result.stderr)")
+        for name in ["sweep.md", "sweep.csv", "sweep.json", "perplexity-vs-threshold.svg", "kl-vs-threshold.svg",
+                     "perplexity-vs-parameters.svg", "kl-vs-parameters.svg"] {
+            #expect(FileManager.default.fileExists(atPath: out + "/" + name), "missing \(name)")
+        }
+        let csv = try String(contentsOfFile: out + "/sweep.csv", encoding: .utf8)
+        #expect(csv.split(separator: "\n").count == 3)              // header + one row per threshold
+    }
+
+    @Test func spectrumWritesCurvesAndTable() throws {
+        let out = try temporaryFolder().appendingPathComponent("spectrum").path
+        let result = try surgery(["spectrum", Fixtures.modelPath, "--out", out])
+        #expect(result.status == 0, "\(result.stderr)")
+        let csv = try String(contentsOfFile: out + "/spectrum.csv", encoding: .utf8)
+        // 30 layers × (q, k, v, kv) × 8 thresholds, plus the header
+        #expect(csv.split(separator: "\n").count == 1 + 30 * 4 * 8)
+        for name in ["spectrum-q.svg", "spectrum-k.svg", "spectrum-v.svg", "spectrum-kv.svg"] {
+            #expect(FileManager.default.fileExists(atPath: out + "/" + name), "missing \(name)")
+        }
+    }
+}
+
+@Suite struct StudyBadInputTests {
+    @Test(arguments: [
+        (["--variance", "1.5"], "variance threshold 1.5 is outside (0, 1]"),
+        (["--variance", "0"], "variance threshold 0.0 is outside (0, 1]"),
+        (["--variance", "abc"], "--variance"),
+        (["--rank", "100000"], "rank"),
+        (["--targets", "q,x"], "x"),
+        (["--mode", "diagonal"], "diagonal"),
+        (["--centring", "median"], "median"),
+    ]) func runRejects(arguments: [String], message: String) throws {
+        let result = try surgery(["run", Fixtures.modelPath, "--windows", "1"] + arguments)
+        #expect(result.status == 2, "\(arguments): \(result.stderr)")
+        #expect(result.stderr.contains(message), "\(arguments): \(result.stderr)")
+        #expect(result.stdout.isEmpty || !result.stdout.contains("## Evaluation"), "\(arguments)")
+    }
+
+    @Test func sweepRefusesANonEmptyFolderAndWritesNothing() throws {
+        let out = try temporaryFolder()
+        let keep = out.appendingPathComponent("notes.txt")
+        try Data("mine".utf8).write(to: keep)
+        let result = try surgery(["sweep", Fixtures.modelPath, "--variances", "0.9", "--out", out.path])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("not empty"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out.path) == ["notes.txt"])
+    }
+
+    @Test func sweepRejectsABadThresholdList() throws {
+        let out = try temporaryFolder().appendingPathComponent("never").path
+        let result = try surgery(["sweep", Fixtures.modelPath, "--variances", "0.9,1.2", "--out", out])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("1.2"))
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+}
