@@ -117,6 +117,9 @@ public enum Grouping: Hashable, Sendable, CustomStringConvertible {
             let mode = try Grouping(parsing: name, layerGroup: isLayerMode ? layerGroup : nil)
             if !modes.contains(mode) { modes.append(mode) }
         }
+        if layerGroup != nil && !modes.contains(where: { if case .sharedKVLayers = $0 { true } else { false } }) {
+            throw .layerGroupWithoutLayerMode(mode: text)
+        }
         return modes
     }
 }

@@ -52,6 +52,9 @@ import Tensor
         #expect(throws: SurgeryError.layerGroupWithoutLayerMode(mode: "shared-kv")) {
             try Grouping(parsing: "shared-kv", layerGroup: 4)
         }
+        #expect(throws: SurgeryError.layerGroupWithoutLayerMode(mode: "separate,shared-kv")) {
+            try Grouping.parseList("separate,shared-kv", layerGroup: 4)
+        }
         #expect(throws: SurgeryError.notANumber(argument: "mode shared-kv-layers", found: "x")) {
             try Grouping(parsing: "shared-kv-layers:x")
         }
