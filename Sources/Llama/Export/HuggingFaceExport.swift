@@ -89,8 +89,9 @@ public func exportHuggingFace(weights: Weights, config: Config, tokenizerSource:
 
     // rename(2) onto an empty folder replaces it; onto a non-empty one (filled meanwhile) it fails.
     if rename(temporary, destination) != 0 {
-        let reason = String(cString: strerror(errno))
-        if errno == ENOTEMPTY || errno == EEXIST {
+        let code = errno
+        let reason = String(cString: strerror(code))
+        if code == ENOTEMPTY || code == EEXIST {
             throw ExportError.outputNotEmpty(path: destination, entries: (try? entriesOf(destination)) ?? [])
         }
         throw ExportError.cannotWrite(path: destination, reason: "renaming \(temporary) onto it: \(reason)")
@@ -131,25 +132,18 @@ private func safetensorsEntries(_ w: Weights, config c: Config, dtype: ScalarEnc
     }
 }
 
-/// Every value is finite and stays finite when rounded to `dtype`: binary16 rounds |x| ≥ 65520 to ∞
-/// (its largest finite value is 65504); bfloat16 rounds |x| ≥ 2¹²⁸·(1 − 2⁻⁹) to ∞.
+/// Every value is finite and stays finite when rounded to `dtype`: binary16 rounds |x| ≥ 65520 (halfway
+/// above its largest finite value, 65504) to ∞; bfloat16 rounds |x| ≥ 0x7F7F8000 as float32 bits
+/// (halfway above 0x7F7F, ≈ 3.39e38) to ∞. `!(|x| < limit)` also catches NaN.
 private func checkRepresentable(_ values: [Float], as dtype: ScalarEncoding, tensor: String) throws {
     let limit: Float = switch dtype {
-    case .float32: .greatestFiniteMagnitude
+    case .float32: .infinity
     case .float16: 65_520
-    case .bfloat16: Float(bitPattern: 0x7F7F_8000)      // the float32 halfway above bfloat16's largest
+    case .bfloat16: Float(bitPattern: 0x7F7F_8000)
     }
-    // One pass that never branches per value; the offender is looked for only when there is one.
-    var largest: Float = 0
-    var finite = true
-    for x in values {
-        largest = max(largest, abs(x))
-        finite = finite && x.isFinite
+    if let index = values.firstIndex(where: { !(abs($0) < limit) }) {
+        throw ExportError.valueNotRepresentable(tensor: tensor, index: index, value: values[index], dtype: dtype.rawValue)
     }
-    let fits = dtype == .float32 ? finite : (finite && largest < limit)
-    guard !fits else { return }
-    let index = values.firstIndex { !$0.isFinite || (dtype != .float32 && abs($0) >= limit) } ?? 0
-    throw ExportError.valueNotRepresentable(tensor: tensor, index: index, value: values[index], dtype: dtype.rawValue)
 }
 
 // MARK: - Folders and files

@@ -100,6 +100,33 @@ private func expectTensorsEqual(_ reopened: Checkpoint, _ source: Weights, _ con
         try expectTensorsEqual(reopened, weights, source.config, .bfloat16)
     }
 
+    /// A Hugging Face source folder's tokenizer files (and generation_config.json) are copied byte for byte.
+    @Test func huggingFaceTokenizerFilesAreCopied() throws {
+        let parent = try scratchParent()
+        defer { try? FileManager.default.removeItem(atPath: parent) }
+        let input = parent + "/input"
+        try FileManager.default.createDirectory(atPath: input, withIntermediateDirectories: false)
+        let copies = ["config.json": "tiny/f32/config.json", "model.safetensors": "tiny/f32/model.safetensors",
+                      "tokenizer.json": "tokenizer/llama-bpe/tokenizer.json",
+                      "tokenizer_config.json": "tokenizer/llama-bpe/tokenizer_config.json"]
+        for (name, fixture) in copies {
+            try FileManager.default.copyItem(atPath: Fixtures.path(fixture), toPath: input + "/" + name)
+        }
+        let generation = Data("{\"bos_token_id\": 1, \"eos_token_id\": 2, \"temperature\": 0.2}\n".utf8)
+        try generation.write(to: URL(fileURLWithPath: input + "/generation_config.json"))
+        let source = try Checkpoint.open(input)
+
+        let result = try exportHuggingFace(weights: Weights(checkpoint: source), config: source.config,
+                                           tokenizerSource: source, dtype: .bfloat16, to: parent + "/out")
+        #expect(result.files.map(\.name) == ["config.json", "generation_config.json", "model.safetensors",
+                                             "tokenizer.json", "tokenizer_config.json"])
+        for name in ["tokenizer.json", "tokenizer_config.json", "generation_config.json"] {
+            #expect(FileManager.default.contentsEqual(atPath: input + "/" + name, andPath: parent + "/out/" + name), "\(name)")
+        }
+        #expect(try Checkpoint.open(parent + "/out").tokenizer().encode("Hello world") == source.tokenizer().encode("Hello world"))
+        #expect(try listing(input).count == 5, "the input is untouched")
+    }
+
     /// An existing empty folder is filled (and keeps its name); a trailing slash names the same folder.
     @Test func emptyFolderIsFilled() throws {
         let source = try Checkpoint.open(Fixtures.path("tiny/f32"))
