@@ -15,7 +15,7 @@ let package = Package(
     targets: [
         .target(name: "Tensor", exclude: ["README.md"], swiftSettings: optimizedEvenInDebug),
         .target(name: "Linalg", dependencies: ["Tensor"], exclude: ["README.md"], swiftSettings: optimizedEvenInDebug),
-        .target(name: "Llama", dependencies: ["Tensor"], exclude: ["README.md", "File/README.md", "Text/README.md"], swiftSettings: optimizedEvenInDebug),
+        .target(name: "Llama", dependencies: ["Tensor"], exclude: ["README.md", "File/README.md", "Text/README.md", "Export/README.md"], swiftSettings: optimizedEvenInDebug),
         .target(name: "Surgery", dependencies: ["Tensor", "Linalg", "Llama"], exclude: ["README.md"], swiftSettings: optimizedEvenInDebug),
         .executableTarget(name: "SurgeryCLI", dependencies: ["Tensor", "Linalg", "Llama", "Surgery"]),
         .executableTarget(name: "Benchmarks", dependencies: ["Tensor", "Linalg", "Llama", "Surgery"],
