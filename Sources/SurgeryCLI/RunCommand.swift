@@ -50,7 +50,13 @@ func runStudy(_ arguments: inout Arguments) throws {
     for (name, model) in [("base", loaded.model), ("surgered", surgered)] {
         let generated = model.generate(prompt: ids, maxTokens: maxTokens, stopTokens: stop)
         let reply = try loaded.tokenizer.decode(generated, skippingSpecialTokens: true)
-        print("### \(name)\n\n" + reply.split(separator: "\n", omittingEmptySubsequences: false).map { "> " + $0 }.joined(separator: "\n") + "\n")
+        let ended = generated.count < maxTokens ? ", then end of sequence" : ""
+        print("### \(name) (\(generated.count) tokens\(ended))\n")
+        if reply.trimmed.isEmpty {
+            print("> (no text: the model ended its reply at once)\n")
+        } else {
+            print(reply.split(separator: "\n", omittingEmptySubsequences: false).map { "> " + $0 }.joined(separator: "\n") + "\n")
+        }
     }
 }
 

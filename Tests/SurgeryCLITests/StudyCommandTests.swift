@@ -19,7 +19,7 @@ func wikiExcerpt() throws -> String {
                                   "--text", try wikiExcerpt(), "--window", "128", "--windows", "1", "--max-tokens", "8"])
         #expect(result.status == 0, "\(result.stderr)")
         for needle in ["plan: q,k,v · shared-kv · variance 0.99 · centring pca", "| perplexity |",
-                       "KL(base ‖ surgered)", "top-1 agreement", "### base", "### surgered"] {
+                       "KL(base ‖ surgered)", "top-1 agreement", "### base (", "### surgered ("] {
             #expect(result.stdout.contains(needle), "missing \(needle)")
         }
     }
