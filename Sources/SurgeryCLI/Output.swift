@@ -27,11 +27,16 @@ func loadModel(_ path: String) throws -> LoadedModel {
 
 /// Writes text to stdout at once (for streaming tokens).
 func writeStandardOutput(_ text: String) {
+    writeAll(text, to: 1)
+}
+
+/// Writes every byte of `text` to file descriptor `fd`, unbuffered.
+func writeAll(_ text: String, to fd: Int32) {
     var bytes = Array(text.utf8)
     bytes.withUnsafeMutableBytes { raw in
         var offset = 0
         while offset < raw.count {
-            let written = write(1, raw.baseAddress! + offset, raw.count - offset)
+            let written = write(fd, raw.baseAddress! + offset, raw.count - offset)
             if written <= 0 { return }
             offset += written
         }

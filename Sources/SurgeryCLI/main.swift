@@ -66,15 +66,7 @@ func progressDone() {
 }
 
 func writeStandardError(_ text: String) {
-    var bytes = Array(text.utf8)
-    bytes.withUnsafeMutableBytes { raw in
-        var offset = 0
-        while offset < raw.count {
-            let written = write(2, raw.baseAddress! + offset, raw.count - offset)
-            if written <= 0 { return }
-            offset += written
-        }
-    }
+    writeAll(text, to: 2)
 }
 
 exit(main())
