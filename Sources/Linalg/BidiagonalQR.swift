@@ -37,25 +37,28 @@ package struct RotationBatch {
     }
 
     /// Same result as `applyReference` (each entry sees the same operations in the same order):
-    /// the columns are cut into slabs that fit in cache, and every rotation passes over a slab
-    /// before the next slab is loaded. Slabs are independent, so they run in parallel.
+    /// the columns are cut into slabs of 32 that stay in cache while every rotation of the batch
+    /// passes over them. Slabs are independent, so they run in parallel.
     package func apply(to matrix: inout Matrix) {
         if planes.isEmpty { return }
         let width = matrix.columns
-        let slab = 32                                   // 2048 rows × 32 × 8 B = 512 KB: fits L2
-        let slabs = (width + slab - 1) / slab
+        let slabs = (width + slabWidth - 1) / slabWidth
         planes.withUnsafeBufferPointer { planes in
             cosinesAndSines.withUnsafeBufferPointer { cs in
                 matrix.scalars.withUnsafeMutableBufferPointer { buffer in
                     let shared = SharedPointer(buffer.baseAddress!)
                     nonisolated(unsafe) let planes = planes, cs = cs
                     parallelFor(slabs) { index in
-                        let start = index * slab
-                        let count = min(slab, width - start)
+                        let start = index * slabWidth
+                        let count = min(slabWidth, width - start)
                         let p = shared.base + start
-                        for r in 0..<planes.count {
-                            rotate(p + Int(planes[r].x) * width, p + Int(planes[r].y) * width, count,
-                                   c: cs[r].x, s: cs[r].y)
+                        if count == slabWidth {
+                            applyChained(planes, cs, to: p, stride: width)
+                        } else {
+                            for r in 0..<planes.count {
+                                rotate(p + Int(planes[r].x) * width, p + Int(planes[r].y) * width, count,
+                                       c: cs[r].x, s: cs[r].y)
+                            }
                         }
                     }
                 }
@@ -66,6 +69,46 @@ package struct RotationBatch {
     mutating func removeAll() {
         planes.removeAll(keepingCapacity: true)
         cosinesAndSines.removeAll(keepingCapacity: true)
+    }
+}
+
+/// Columns per slab: 2048 rows × 32 × 8 B = 512 KB stays in L2; 32 = four SIMD8 registers per row.
+private let slabWidth = 32
+
+/// The rotations over one full slab (32 columns), keeping a row in registers along a chain: the QR
+/// sweeps rotate rows (k, k+1), then (k+1, k+2), …, so the second row of one rotation is the first
+/// of the next and need not go through memory. Same operations, in the same order, as `rotate`.
+@inline(__always)
+private func applyChained(_ planes: UnsafeBufferPointer<SIMD2<Int32>>, _ cs: UnsafeBufferPointer<SIMD2<Double>>,
+                          to p: UnsafeMutablePointer<Double>, stride: Int) {
+    typealias V = SIMD8<Double>
+    @inline(__always) func load(_ row: Int) -> (V, V, V, V) {
+        let r = UnsafeRawPointer(p + row * stride)
+        return (r.loadUnaligned(as: V.self), r.loadUnaligned(fromByteOffset: 64, as: V.self),
+                r.loadUnaligned(fromByteOffset: 128, as: V.self), r.loadUnaligned(fromByteOffset: 192, as: V.self))
+    }
+    @inline(__always) func store(_ x: (V, V, V, V), _ row: Int) {
+        let r = UnsafeMutableRawPointer(p + row * stride)
+        r.storeBytes(of: x.0, as: V.self); r.storeBytes(of: x.1, toByteOffset: 64, as: V.self)
+        r.storeBytes(of: x.2, toByteOffset: 128, as: V.self); r.storeBytes(of: x.3, toByteOffset: 192, as: V.self)
+    }
+    var r = 0
+    while r < planes.count {
+        var x = load(Int(planes[r].x))                  // the chain's first row, carried in registers
+        while true {
+            let i = Int(planes[r].x), j = Int(planes[r].y)
+            let c = cs[r].x, s = cs[r].y
+            let y = load(j)
+            // (x, y) ← (c·x + s·y, c·y − s·x), as `rotate` computes it
+            store(((c * x.0).addingProduct(s, y.0), (c * x.1).addingProduct(s, y.1),
+                   (c * x.2).addingProduct(s, y.2), (c * x.3).addingProduct(s, y.3)), i)
+            x = ((c * y.0).addingProduct(-s, x.0), (c * y.1).addingProduct(-s, x.1),
+                 (c * y.2).addingProduct(-s, x.2), (c * y.3).addingProduct(-s, x.3))
+            r += 1
+            if r < planes.count && Int(planes[r].x) == j { continue }   // next rotation starts at row j
+            store(x, j)
+            break
+        }
     }
 }
 

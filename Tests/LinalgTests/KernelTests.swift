@@ -59,7 +59,7 @@ let kernelRelative = 1e-13
 
     @Test func batchedRotationsMatchReference() {
         var rng = Xoshiro256StarStar(seed: 9)
-        for (rows, columns) in [(2, 1), (9, 31), (64, 100), (100, 257)] {
+        for (rows, columns) in [(2, 1), (9, 31), (64, 100), (100, 257), (50, 64)] {
             var batch = RotationBatch()
             for _ in 0..<(rows * 20) {
                 let i = Int(rng.next() % UInt64(rows))
@@ -67,6 +67,13 @@ let kernelRelative = 1e-13
                 if j == i { j = (i + 1) % rows }
                 let angle = uniform(using: &rng) * 6.283
                 batch.append(i, j, c: cos(angle), s: sin(angle))
+            }
+            // …and QR-sweep chains (k, k+1), (k+1, k+2), …, which the fast path keeps in registers.
+            for start in 0..<(rows / 2) {
+                for k in start..<(rows - 1) {
+                    let angle = uniform(using: &rng) * 6.283
+                    batch.append(k, k + 1, c: cos(angle), s: sin(angle))
+                }
             }
             var fast = randomMatrix(rows, columns, seed: 5), slow = fast
             batch.apply(to: &fast)
