@@ -114,15 +114,16 @@ extension PCA {
             } else {
                 rng = Xoshiro256StarStar(seed: 0)
             }
+            let product = FloatOperator(a: centred.tensor)      // Xc in Float for the big products
             switch keep {
             case .all, .count:
                 let k: Int
                 if case .count(let c) = keep { k = c } else { k = limit }
-                let result = try randomizedSVD(centred, rank: k, oversampling: oversampling,
+                let result = try randomizedSVD(product, rank: k, oversampling: oversampling,
                                                powerIterations: powerIterations, using: &rng)
                 (s, vt) = (result.s, result.vt)
             case .variance(let t):
-                let result = try adaptiveRandomizedSVD(centred, energy: t, blockSize: 16,
+                let result = try adaptiveRandomizedSVD(product, energy: t, blockSize: 16,
                                                        powerIterations: min(powerIterations, 2), using: &rng)
                 (s, vt) = (result.s, result.vt)
             }
