@@ -106,7 +106,8 @@ func randomizedSVD(_ a: FloatOperator, rank: Int, oversampling: Int, powerIterat
 
 /// Grows Q (m×l) and B = Qᵀ·A (l×n) by blocks of `blockSize` until the energy left out,
 /// E = ‖A‖²_F − ‖B‖²_F = ‖A − Q·B‖²_F, is at most (1 − t)·‖A‖²_F; then returns the SVD of Q·B cut to
-/// the smallest rank whose Σσᵢ² reaches t·‖A‖²_F. Each block (Yu, Gu & Li 2018, Alg. 4):
+/// the smallest rank whose Σσᵢ² reaches t·‖A‖²_F — or nil as soon as the basis would grow past
+/// `rankLimit` (the caller then prefers the dense SVD). Each block (Yu, Gu & Li 2018, Alg. 4):
 ///
 ///   Qᵢ = orth(A·Ωᵢ − Q·(B·Ωᵢ))                      sample what Q·B does not yet explain
 ///   q times: Q̂ᵢ = orth(Aᵀ·Qᵢ − Bᵀ·(Qᵀ·Qᵢ)),  Qᵢ = orth(A·Q̂ᵢ − Q·(B·Q̂ᵢ))
@@ -117,8 +118,9 @@ func randomizedSVD(_ a: FloatOperator, rank: Int, oversampling: Int, powerIterat
 /// below the exact SVD's rank for the same target, only (slightly) above it — up to the Float
 /// rounding of B (≈ 6e-8·σ₁), which could matter only for a target within that of a boundary.
 func adaptiveRandomizedSVD(_ a: FloatOperator, energy t: Double, blockSize: Int, powerIterations: Int,
+                           rankLimit: Int? = nil,
                            using rng: inout some RandomNumberGenerator) throws(LinalgError)
-    -> (u: Matrix, s: [Double], vt: Matrix) {
+    -> (u: Matrix, s: [Double], vt: Matrix)? {
     let m = a.rows, n = a.columns, limit = min(m, n)
     let total = a.squaredFrobeniusNorm
     let target = (1 - t) * total
@@ -127,6 +129,7 @@ func adaptiveRandomizedSVD(_ a: FloatOperator, energy t: Double, blockSize: Int,
     var remaining = total
     while q.columns < limit && !(remaining <= target && q.columns > 0) {
         let width = min(blockSize, limit - q.columns)
+        if let rankLimit, q.columns + width > rankLimit { return nil }
         let omega = gaussianMatrix(rows: n, columns: width, using: &rng)                 // Ωᵢ: n×b
         var qi = orthonormalColumns(subtract(a.applied(to: omega), multiply(q, multiply(b, omega))))
         for _ in 0..<powerIterations {
@@ -202,7 +205,7 @@ public func randomizedSVD(of a: Tensor, energy: Double, blockSize: Int = 16, pow
     }
     let result = try adaptiveRandomizedSVD(matrix, energy: energy, blockSize: blockSize,
                                            powerIterations: powerIterations, using: &rng)
-    return signedSVD(result)
+    return signedSVD(result!)
 }
 
 private func signedSVD(_ result: (u: Matrix, s: [Double], vt: Matrix)) -> SVD {
