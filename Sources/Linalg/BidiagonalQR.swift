@@ -36,26 +36,42 @@ package struct RotationBatch {
         }
     }
 
-    /// Same result as `applyReference` (each entry sees the same operations in the same order):
-    /// the columns are cut into slabs that fit in cache, and every rotation passes over a slab
-    /// before the next slab is loaded. Slabs are independent, so they run in parallel.
+    /// Same result as `applyReference`, bit for bit (each entry sees the same operations in the
+    /// same order): the columns are cut into slabs of 64 that are independent, so they run in
+    /// parallel, and within a slab the rotations run as chains with rows carried in registers
+    /// (`applyChain`, `applyChainPair`).
     package func apply(to matrix: inout Matrix) {
         if planes.isEmpty { return }
         let width = matrix.columns
-        let slab = 32                                   // 2048 rows × 32 × 8 B = 512 KB: fits L2
-        let slabs = (width + slab - 1) / slab
+        let slabs = (width + slabWidth - 1) / slabWidth
+        let chains = self.chains()
         planes.withUnsafeBufferPointer { planes in
             cosinesAndSines.withUnsafeBufferPointer { cs in
                 matrix.scalars.withUnsafeMutableBufferPointer { buffer in
                     let shared = SharedPointer(buffer.baseAddress!)
                     nonisolated(unsafe) let planes = planes, cs = cs
                     parallelFor(slabs) { index in
-                        let start = index * slab
-                        let count = min(slab, width - start)
+                        let start = index * slabWidth
+                        let count = min(slabWidth, width - start)
                         let p = shared.base + start
-                        for r in 0..<planes.count {
-                            rotate(p + Int(planes[r].x) * width, p + Int(planes[r].y) * width, count,
-                                   c: cs[r].x, s: cs[r].y)
+                        guard count == slabWidth else {
+                            for r in 0..<planes.count {
+                                rotate(p + Int(planes[r].x) * width, p + Int(planes[r].y) * width, count,
+                                       c: cs[r].x, s: cs[r].y)
+                            }
+                            return
+                        }
+                        var c = 0
+                        while c < chains.count {
+                            let chain = chains[c]
+                            if chain.pairedWithNext {
+                                applyChainPair(planes, cs, first: chain.first, next: chains[c + 1].first,
+                                               count: chain.count, to: p, stride: width)
+                                c += 2
+                            } else {
+                                applyChain(planes, cs, first: chain.first, count: chain.count, to: p, stride: width)
+                                c += 1
+                            }
                         }
                     }
                 }
@@ -63,10 +79,121 @@ package struct RotationBatch {
         }
     }
 
+    /// The batch cut into chains — maximal runs of rotations where each one's first row is the
+    /// previous one's second, as a QR sweep's (k, k+1), (k+1, k+2), … — with two consecutive chains
+    /// over the same adjacent rows (two sweeps over one block) marked for `applyChainPair`.
+    private func chains() -> [Chain] {
+        var chains: [Chain] = []
+        var r = 0
+        while r < planes.count {
+            var end = r + 1
+            while end < planes.count && planes[end].x == planes[end - 1].y { end += 1 }
+            chains.append(Chain(first: r, count: end - r, pairedWithNext: false))
+            r = end
+        }
+        func isSweep(_ c: Chain) -> Bool {
+            (c.first..<(c.first + c.count)).allSatisfy { planes[$0].y == planes[$0].x + 1 }
+        }
+        var c = 0
+        while c + 1 < chains.count {
+            let a = chains[c], b = chains[c + 1]
+            if a.count == b.count && planes[a.first].x == planes[b.first].x && isSweep(a) && isSweep(b) {
+                chains[c] = Chain(first: a.first, count: a.count, pairedWithNext: true)
+                c += 2
+            } else {
+                c += 1
+            }
+        }
+        return chains
+    }
+
     mutating func removeAll() {
         planes.removeAll(keepingCapacity: true)
         cosinesAndSines.removeAll(keepingCapacity: true)
     }
+}
+
+private struct Chain {
+    let first: Int
+    let count: Int
+    let pairedWithNext: Bool
+}
+
+/// Columns per slab: 64 = eight SIMD8 registers per row, which pays for the per-rotation work of
+/// fetching its plane and coefficients (narrower slabs measured slower).
+private let slabWidth = 64
+
+private typealias Lanes = SIMD8<Double>
+/// 64 consecutive entries of one row, in eight registers.
+private typealias SlabRow = (Lanes, Lanes, Lanes, Lanes, Lanes, Lanes, Lanes, Lanes)
+
+@inline(__always)
+private func loadRow(_ p: UnsafeMutablePointer<Double>, _ row: Int, _ stride: Int) -> SlabRow {
+    let r = UnsafeRawPointer(p + row * stride)
+    return (r.loadUnaligned(as: Lanes.self), r.loadUnaligned(fromByteOffset: 64, as: Lanes.self),
+            r.loadUnaligned(fromByteOffset: 128, as: Lanes.self), r.loadUnaligned(fromByteOffset: 192, as: Lanes.self),
+            r.loadUnaligned(fromByteOffset: 256, as: Lanes.self), r.loadUnaligned(fromByteOffset: 320, as: Lanes.self),
+            r.loadUnaligned(fromByteOffset: 384, as: Lanes.self), r.loadUnaligned(fromByteOffset: 448, as: Lanes.self))
+}
+
+@inline(__always)
+private func storeRow(_ x: SlabRow, _ p: UnsafeMutablePointer<Double>, _ row: Int, _ stride: Int) {
+    let r = UnsafeMutableRawPointer(p + row * stride)
+    r.storeBytes(of: x.0, as: Lanes.self); r.storeBytes(of: x.1, toByteOffset: 64, as: Lanes.self)
+    r.storeBytes(of: x.2, toByteOffset: 128, as: Lanes.self); r.storeBytes(of: x.3, toByteOffset: 192, as: Lanes.self)
+    r.storeBytes(of: x.4, toByteOffset: 256, as: Lanes.self); r.storeBytes(of: x.5, toByteOffset: 320, as: Lanes.self)
+    r.storeBytes(of: x.6, toByteOffset: 384, as: Lanes.self); r.storeBytes(of: x.7, toByteOffset: 448, as: Lanes.self)
+}
+
+/// (x, y) ← (c·x + s·y, c·y − s·x), exactly as `rotate` computes it.
+@inline(__always)
+private func rotateRows(_ x: inout SlabRow, _ y: inout SlabRow, _ c: Double, _ s: Double) {
+    let a = x, b = y
+    x = ((c * a.0).addingProduct(s, b.0), (c * a.1).addingProduct(s, b.1), (c * a.2).addingProduct(s, b.2),
+         (c * a.3).addingProduct(s, b.3), (c * a.4).addingProduct(s, b.4), (c * a.5).addingProduct(s, b.5),
+         (c * a.6).addingProduct(s, b.6), (c * a.7).addingProduct(s, b.7))
+    y = ((c * b.0).addingProduct(-s, a.0), (c * b.1).addingProduct(-s, a.1), (c * b.2).addingProduct(-s, a.2),
+         (c * b.3).addingProduct(-s, a.3), (c * b.4).addingProduct(-s, a.4), (c * b.5).addingProduct(-s, a.5),
+         (c * b.6).addingProduct(-s, a.6), (c * b.7).addingProduct(-s, a.7))
+}
+
+/// One chain over a 64-column slab, its carried row kept in registers: each rotation loads one
+/// row and stores one, instead of two and two.
+@inline(__always)
+private func applyChain(_ planes: UnsafeBufferPointer<SIMD2<Int32>>, _ cs: UnsafeBufferPointer<SIMD2<Double>>,
+                        first: Int, count: Int, to p: UnsafeMutablePointer<Double>, stride: Int) {
+    var x = loadRow(p, Int(planes[first].x), stride)
+    for r in first..<(first + count) {
+        var y = loadRow(p, Int(planes[r].y), stride)
+        rotateRows(&x, &y, cs[r].x, cs[r].y)
+        storeRow(x, p, Int(planes[r].x), stride)
+        x = y
+    }
+    storeRow(x, p, Int(planes[first + count - 1].y), stride)
+}
+
+/// Two sweeps a, b over the same rows lo…hi (rotations aₖ, bₖ of rows (k, k+1)) together, in the
+/// order a_lo, then for each k: aₖ, bₖ₋₁, and finally b_{hi−1}. bₖ₋₁ needs only the a-rotations
+/// that touch rows k−1 and k (up to aₖ) and commutes with the later ones, so this is the same
+/// arithmetic as a then b — with three rows in registers, one load and one store per two rotations.
+@inline(__always)
+private func applyChainPair(_ planes: UnsafeBufferPointer<SIMD2<Int32>>, _ cs: UnsafeBufferPointer<SIMD2<Double>>,
+                            first a: Int, next b: Int, count: Int, to p: UnsafeMutablePointer<Double>, stride: Int) {
+    let lo = Int(planes[a].x)
+    var x0 = loadRow(p, lo, stride), x1 = loadRow(p, lo + 1, stride)
+    rotateRows(&x0, &x1, cs[a].x, cs[a].y)                                   // a_lo
+    for t in 1..<max(count, 1) {
+        let k = lo + t
+        var x2 = loadRow(p, k + 1, stride)
+        rotateRows(&x1, &x2, cs[a + t].x, cs[a + t].y)                       // aₖ on rows k, k+1
+        rotateRows(&x0, &x1, cs[b + t - 1].x, cs[b + t - 1].y)               // bₖ₋₁ on rows k−1, k
+        storeRow(x0, p, k - 1, stride)                                       // row k−1 is done
+        x0 = x1
+        x1 = x2
+    }
+    rotateRows(&x0, &x1, cs[b + count - 1].x, cs[b + count - 1].y)           // b_{hi−1}
+    storeRow(x0, p, lo + count - 1, stride)
+    storeRow(x1, p, lo + count, stride)
 }
 
 /// A matrix whose rows receive rotations, flushed when the batch is large enough.

@@ -68,13 +68,8 @@ package func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, al
         let betaHere = p0 == 0 ? beta : 1
         // Pack op(B)[p0..<p0+kb, 0..<n] into panels of 16 columns, p-major, zero-padded.
         parallelFor(panelCount) { panel in
-            let dst = sharedB.base + panel * tileColumns * kb
-            for p in 0..<kb {
-                for jj in 0..<tileColumns {
-                    let j = panel * tileColumns + jj
-                    dst[p * tileColumns + jj] = j < n ? (transposeB ? b[j * ldb + p0 + p] : b[(p0 + p) * ldb + j]) : 0
-                }
-            }
+            packPanel(from: b, ld: ldb, transposed: !transposeB, lines: panel * tileColumns, count: tileColumns,
+                      limit: n, depth: p0, kb: kb, into: sharedB.base + panel * tileColumns * kb)
         }
         let rowBlocks = (m + rowBlock - 1) / rowBlock
         let panelsPerGroup = columnGroup / tileColumns
@@ -89,13 +84,8 @@ package func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, al
             let packedA = UnsafeMutablePointer<Double>.allocate(capacity: rowPanels * tileRows * kb)
             defer { packedA.deallocate() }
             for panel in 0..<rowPanels {
-                let dst = packedA + panel * tileRows * kb
-                for p in 0..<kb {
-                    for ii in 0..<tileRows {
-                        let i = i0 + panel * tileRows + ii
-                        dst[p * tileRows + ii] = i < m ? (transposeA ? a[(p0 + p) * lda + i] : a[i * lda + p0 + p]) : 0
-                    }
-                }
+                packPanel(from: a, ld: lda, transposed: transposeA, lines: i0 + panel * tileRows, count: tileRows,
+                          limit: m, depth: p0, kb: kb, into: packedA + panel * tileRows * kb)
             }
             var tile = [Double](repeating: 0, count: tileRows * tileColumns)
             tile.withUnsafeMutableBufferPointer { tile in
@@ -117,6 +107,31 @@ package func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, al
                 }
             }
         }
+    }
+}
+
+/// Packs `count` lines (rows of op(A), or columns of op(B)) starting at `first`, depth p0..<p0+kb,
+/// p-major: dst[p·count + l]. Lines at or past `limit` are zero. `transposed` says the lines run
+/// down the storage (line l, depth p at src[p·ld + l]) rather than along it (src[l·ld + p]).
+@inline(__always)
+private func packPanel(from src: UnsafePointer<Double>, ld: Int, transposed: Bool, lines first: Int, count: Int,
+                       limit: Int, depth p0: Int, kb: Int, into dst: UnsafeMutablePointer<Double>) {
+    let valid = max(0, min(count, limit - first))
+    if transposed {
+        // Each depth p is a contiguous run of lines.
+        for p in 0..<kb {
+            let row = src + (p0 + p) * ld + first
+            let out = dst + p * count
+            for l in 0..<valid { out[l] = row[l] }
+            for l in valid..<count { out[l] = 0 }
+        }
+    } else {
+        // Each line is a contiguous run of depths.
+        for l in 0..<valid {
+            let line = src + (first + l) * ld + p0
+            for p in 0..<kb { dst[p * count + l] = line[p] }
+        }
+        for l in valid..<count { for p in 0..<kb { dst[p * count + l] = 0 } }
     }
 }
 

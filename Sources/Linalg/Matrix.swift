@@ -87,17 +87,22 @@ package struct Matrix: Sendable {
 
 // MARK: - Float ↔ Double at the module's boundary
 
+/// Every public entry point checks its input: a rank-2 tensor with at least one row and column and
+/// only finite values (a NaN would otherwise stall the SVD's iteration).
+func checkMatrix(_ tensor: Tensor) throws(LinalgError) {
+    guard tensor.rank == 2 else { throw .notAMatrix(shape: tensor.shape) }
+    let rows = tensor.shape[0], columns = tensor.shape[1]
+    guard rows > 0 && columns > 0 else { throw .emptyMatrix(shape: tensor.shape) }
+    if let bad = tensor.scalars.firstIndex(where: { !$0.isFinite }) {
+        throw .nonFiniteValue(row: bad / columns, column: bad % columns)
+    }
+}
+
 extension Matrix {
-    /// The matrix of a rank-2 tensor, widened exactly to Double. Checks the shape and that every
-    /// value is finite (a NaN would otherwise stall the SVD's iteration).
+    /// The matrix of a rank-2 tensor, widened exactly to Double, after `checkMatrix`.
     package init(checking tensor: Tensor) throws(LinalgError) {
-        guard tensor.rank == 2 else { throw .notAMatrix(shape: tensor.shape) }
-        let rows = tensor.shape[0], columns = tensor.shape[1]
-        guard rows > 0 && columns > 0 else { throw .emptyMatrix(shape: tensor.shape) }
-        if let bad = tensor.scalars.firstIndex(where: { !$0.isFinite }) {
-            throw .nonFiniteValue(row: bad / columns, column: bad % columns)
-        }
-        self.init(rows: rows, columns: columns, scalars: tensor.scalars.map { Double($0) })
+        try checkMatrix(tensor)
+        self.init(rows: tensor.shape[0], columns: tensor.shape[1], scalars: tensor.scalars.map { Double($0) })
     }
 
     /// Rounded to Float (to nearest).

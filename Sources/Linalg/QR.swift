@@ -56,9 +56,12 @@ package struct HouseholderQR {
     }
 }
 
-/// Panel width of the blocked factorization: wide enough that the trailing update is GEMM-bound,
-/// narrow enough that the level-2 panel work (≈ 2·m·n·b flops in all) stays small.
+/// Two levels of blocking: panels of `panelWidth` columns are factored with level-2 operations and
+/// applied to the rest of their `outerWidth`-wide block; each outer block is then applied to the
+/// trailing matrix with matrix products of depth `outerWidth`, so the trailing matrix is swept once
+/// per 128 columns rather than once per 32.
 private let panelWidth = 32
+private let outerWidth = 128
 
 /// The reference: column by column, each reflector applied to the rest of the matrix at once.
 package func householderQRReference(_ a: Matrix) -> HouseholderQR {
@@ -84,48 +87,66 @@ package func householderQRReference(_ a: Matrix) -> HouseholderQR {
     return HouseholderQR(factors: f, tau: tau)
 }
 
-/// Blocked Householder QR: factor a panel of `panelWidth` columns with level-2 operations, form its
-/// T (H₁⋯H_b = I − V·T·Vᵀ), and update the trailing columns with three matrix products:
+/// Blocked Householder QR: factor a panel with level-2 operations, form its T
+/// (H₁⋯H_b = I − V·T·Vᵀ), and update the columns to its right with three matrix products:
 /// C ← (I − V·Tᵀ·Vᵀ)·C = C − V·(Tᵀ·(Vᵀ·C)). Equal to `householderQRReference` up to rounding.
 package func householderQR(_ a: Matrix) -> HouseholderQR {
     var f = a
     let m = f.rows, n = f.columns, k = min(m, n)
     var tau = [Double](repeating: 0, count: k)
-    for j0 in stride(from: 0, to: k, by: panelWidth) {
-        let b = min(panelWidth, k - j0)
-        // Panel: columns j0..<j0+b, rows j0..<m.
-        f.scalars.withUnsafeMutableBufferPointer { buffer in
-            let p = buffer.baseAddress!
-            for j in j0..<(j0 + b) {
-                let (beta, t) = makeReflector(p + j * n + j, count: m - j, stride: n)
-                tau[j] = t
-                let rest = j0 + b - j - 1           // panel columns right of j
-                if t != 0 && rest > 0 {
-                    // w = vᵀ·P (row by row: contiguous), then P −= τ·v·wᵀ
-                    var w = [Double](repeating: 0, count: rest)
-                    for i in j..<m {
-                        let vi = p[i * n + j]
-                        for c in 0..<rest { w[c] += vi * p[i * n + j + 1 + c] }
-                    }
-                    for c in 0..<rest { w[c] *= t }
-                    for i in j..<m {
-                        let vi = p[i * n + j]
-                        for c in 0..<rest { p[i * n + j + 1 + c] -= vi * w[c] }
-                    }
-                }
-                p[j * n + j] = beta
+    for outer0 in stride(from: 0, to: k, by: outerWidth) {
+        let outerEnd = min(outer0 + outerWidth, k)
+        for j0 in stride(from: outer0, to: outerEnd, by: panelWidth) {
+            let b = min(panelWidth, outerEnd - j0)
+            f.scalars.withUnsafeMutableBufferPointer { buffer in
+                factorPanel(buffer.baseAddress!, ld: n, rows: m, first: j0, count: b, tau: &tau)
             }
+            applyBlock(to: &f, tau: tau, first: j0, count: b, columns: (j0 + b)..<max(outerEnd, j0 + b))
         }
-        let trailing = n - j0 - b
-        if trailing == 0 { continue }
-        let block = ReflectorBlock(factors: f, tau: tau, first: j0, count: b)
-        // C = A[j0..<m, j0+b..<n] ← C − V·(Tᵀ·(Vᵀ·C))
-        f.scalars.withUnsafeMutableBufferPointer { buffer in
-            block.apply(transposed: true, to: buffer.baseAddress! + j0 * n + j0 + b, rows: m - j0,
-                        columns: trailing, ldc: n)
-        }
+        applyBlock(to: &f, tau: tau, first: outer0, count: outerEnd - outer0, columns: outerEnd..<n)
     }
     return HouseholderQR(factors: f, tau: tau)
+}
+
+/// A[j0..<m, columns] ← (H_{j0}⋯H_{j0+b−1})ᵀ·A[j0..<m, columns].
+private func applyBlock(to f: inout Matrix, tau: [Double], first j0: Int, count b: Int, columns: Range<Int>) {
+    if columns.isEmpty { return }
+    let block = ReflectorBlock(factors: f, tau: tau, first: j0, count: b)
+    let n = f.columns
+    f.scalars.withUnsafeMutableBufferPointer { buffer in
+        block.apply(transposed: true, to: buffer.baseAddress! + j0 * n + columns.lowerBound, rows: f.rows - j0,
+                    columns: columns.count, ldc: n)
+    }
+}
+
+/// Unblocked Householder QR of the panel A[j0..<m, j0..<j0+b], on a column-major copy so that every
+/// reflector and every column it updates is contiguous: for each column c, vᶜ from it, then
+/// colᵢ −= τ·(vᶜ·colᵢ)·vᶜ for the columns i right of it (in parallel when the panel is tall).
+private func factorPanel(_ a: UnsafeMutablePointer<Double>, ld n: Int, rows m: Int, first j0: Int, count b: Int,
+                         tau: inout [Double]) {
+    let height = m - j0
+    var panel = [Double](repeating: 0, count: height * b)          // column c at [c·height, (c+1)·height)
+    for i in 0..<height { for c in 0..<b { panel[c * height + i] = a[(j0 + i) * n + j0 + c] } }
+    panel.withUnsafeMutableBufferPointer { buffer in
+        let shared = SharedPointer(buffer.baseAddress!)
+        for c in 0..<b {
+            let x = shared.base + c * height + c                      // rows j0+c..<m of column c
+            let length = height - c
+            let (beta, t) = makeReflector(x, count: length, stride: 1)
+            tau[j0 + c] = t
+            let rest = b - c - 1
+            if t != 0 && rest > 0 {
+                let update: @Sendable (Int) -> Void = { r in
+                    let v = shared.base + c * height + c
+                    let y = shared.base + (c + 1 + r) * height + c
+                    axpy(-t * dot(v, y, length), v, y, length)
+                }
+                if length * rest >= 1 << 16 { parallelFor(rest, update) } else { for r in 0..<rest { update(r) } }
+            }
+            x[0] = beta
+        }
+    }
+    for i in 0..<height { for c in 0..<b { a[(j0 + i) * n + j0 + c] = panel[c * height + i] } }
 }
 
 // MARK: - Applying Q

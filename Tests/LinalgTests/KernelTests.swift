@@ -59,7 +59,7 @@ let kernelRelative = 1e-13
 
     @Test func batchedRotationsMatchReference() {
         var rng = Xoshiro256StarStar(seed: 9)
-        for (rows, columns) in [(2, 1), (9, 31), (64, 100), (100, 257)] {
+        for (rows, columns) in [(2, 1), (9, 31), (64, 100), (100, 257), (50, 64), (3, 64), (40, 192)] {
             var batch = RotationBatch()
             for _ in 0..<(rows * 20) {
                 let i = Int(rng.next() % UInt64(rows))
@@ -67,6 +67,23 @@ let kernelRelative = 1e-13
                 if j == i { j = (i + 1) % rows }
                 let angle = uniform(using: &rng) * 6.283
                 batch.append(i, j, c: cos(angle), s: sin(angle))
+            }
+            // …and QR-sweep chains (k, k+1), (k+1, k+2), …, which the fast path keeps in registers.
+            for start in 0..<(rows / 2) {
+                for k in start..<(rows - 1) {
+                    let angle = uniform(using: &rng) * 6.283
+                    batch.append(k, k + 1, c: cos(angle), s: sin(angle))
+                }
+            }
+            // …and pairs of identical sweeps over one block, which the fast path applies together.
+            for _ in 0..<3 {
+                let lo = Int(rng.next() % UInt64(rows / 2 + 1)), hi = max(lo + 1, rows - 1 - Int(rng.next() % 3))
+                for _ in 0..<2 {
+                    for k in lo..<min(hi, rows - 1) {
+                        let angle = uniform(using: &rng) * 6.283
+                        batch.append(k, k + 1, c: cos(angle), s: sin(angle))
+                    }
+                }
             }
             var fast = randomMatrix(rows, columns, seed: 5), slow = fast
             batch.apply(to: &fast)
