@@ -1,5 +1,7 @@
 // The `surgery` command: parses arguments, calls the library, prints results. Exit status 0 on
 // success, 2 on bad input (usage, unreadable or invalid files), 1 on an unexpected failure.
+import Llama
+import Surgery
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -20,9 +22,13 @@ let flagNames: Set<String> = ["json", "chat", "help", "details"]
 @MainActor
 func main() -> Int32 {
     var raw = Array(CommandLine.arguments.dropFirst())
-    guard let name = raw.first, name != "--help", name != "-h", name != "help" else {
+    guard let name = raw.first else {
+        writeStandardError(usage + "\n")
+        return 2
+    }
+    if name == "--help" || name == "-h" || name == "help" {
         print(usage)
-        return raw.isEmpty ? 2 : 0
+        return 0
     }
     raw.removeFirst()
     guard let command = commands[name] else {
@@ -42,8 +48,15 @@ func main() -> Int32 {
         return 2
     } catch {
         printError(String(describing: error))
-        return 2
+        return isBadInput(error) ? 2 : 1
     }
+}
+
+/// Errors that describe what was wrong with the arguments or the files given (exit status 2);
+/// anything else (a failing disk, a numerical breakdown) is an unexpected failure (status 1).
+func isBadInput(_ error: Error) -> Bool {
+    error is CheckpointError || error is GGUFError || error is SafetensorsError || error is FileAccessError
+        || error is TokenizerError || error is ChatTemplateError || error is SurgeryError || error is ExportError
 }
 
 func printError(_ message: String) {
