@@ -15,8 +15,8 @@ func runLinalgBenchmarks() {
     let python = linalgPeerPython()
     print("== Linalg: dense SVD, randomized SVD (rank \(randomizedRank), oversampling 10, 4 power iterations), PCA")
     print("   median of \(runs) runs; peer \(python.map { "\($0.version)" } ?? "not installed")")
-    print("   shape        exact SVD (U,Σ,Vᵀ)            randomized SVD                 PCA (all components)")
-    print("                Swift   numpy f32  ratio      Swift   sklearn    ratio      Swift   sklearn    ratio")
+    print("   seconds (Swift ÷ peer)   exact SVD (U, Σ, Vᵀ)                     randomized SVD              PCA, all components")
+    print("   shape         Swift   numpy f32          numpy f64          Swift   sklearn            Swift   sklearn")
     for (m, n) in linalgShapes {
         // A weight-like test matrix: Gaussian rows scaled by a decaying profile, so the spectrum
         // decays as real weights' do and the randomized methods have structure to find.
@@ -33,16 +33,19 @@ func runLinalgBenchmarks() {
         }
         let pca = linalgMedian(runs) { _ = try? PCA.fit(a, solver: .exact) }
         let peer = python.flatMap { linalgPeerTimes($0.path, matrix: a, runs: runs) }
-        func cell(_ swift: Double, _ other: Double?) -> String {
-            let o = other.map { String(format: "%7.3f", $0) } ?? "     —"
-            let ratio = other.map { String(format: "%6.2f×", swift / $0) } ?? "      —"
-            return String(format: "%7.3f", swift) + " " + o + "   " + ratio
+        func peerCell(_ swift: Double, _ other: Double?) -> String {
+            guard let other else { return "     —           " }
+            return String(format: "%7.3f (%5.2f×)", other, swift / other)
         }
         let label = "\(m)×\(n)".padding(toLength: 12, withPad: " ", startingAt: 0)
-        print("   \(label) \(cell(exact, peer?["svd"]))    \(cell(randomized, peer?["randomized"]))    \(cell(pca, peer?["pca"]))")
+        print("   \(label) " + String(format: "%7.3f", exact) + "   " + peerCell(exact, peer?["svd"]) + "  "
+              + peerCell(exact, peer?["svd64"]) + "  " + String(format: "%7.3f", randomized) + "   "
+              + peerCell(randomized, peer?["randomized"]) + "  " + String(format: "%7.3f", pca) + "   "
+              + peerCell(pca, peer?["pca"]))
     }
     if python != nil {
-        print("   peers: np.linalg.svd(float32, full_matrices=False); sklearn.utils.extmath.randomized_svd(..., \(randomizedRank),")
+        print("   peers: np.linalg.svd(float32 and float64, full_matrices=False) — LAPACK gesdd, divide and conquer;")
+        print("   sklearn.utils.extmath.randomized_svd(..., \(randomizedRank),")
         print("   n_oversamples=10, n_iter=4, power_iteration_normalizer='QR'); PCA(svd_solver='full') on float32 (the study);")
         print("   each at BLAS 1 and 2 threads (threadpoolctl), the faster reported. Swift computes in Double.")
     }
@@ -94,8 +97,10 @@ def median(f):
             med = sorted(times)[len(times) // 2]
             best = med if best is None else min(best, med)
     return best
+a64 = a.astype(np.float64)
 out = {
   "svd": median(lambda: np.linalg.svd(a, full_matrices=False)),
+  "svd64": median(lambda: np.linalg.svd(a64, full_matrices=False)),
   "randomized": median(lambda: randomized_svd(a, rank, n_oversamples=10, n_iter=4,
                                               power_iteration_normalizer='QR', random_state=0)),
   "pca": median(lambda: PCA(svd_solver='full').fit(a)),

@@ -280,7 +280,7 @@ package func bidiagonalSVD(d: inout [Double], e: inout [Double], ut: inout Matri
         }
 
         steps += hi - lo
-        if steps > maxSteps { throw .didNotConverge(sweeps: steps) }
+        if steps > maxSteps { throw .didNotConverge(steps: steps) }
 
         // Shift: the smaller singular value of the trailing 2×2 block; zero when it is negligible
         // next to d[lo] (Demmel & Kahan: then the zero-shift sweep is as good and more accurate).

@@ -7,7 +7,6 @@
 //
 //   m rows · n columns · step k: Hₖ = I − τₖ·vₖ·vₖᵀ (rows k..<m), Gₖ = I − πₖ·uₖ·uₖᵀ (columns k+1..<n)
 //   B = H_{n−1}⋯H₀ · A · G₀⋯G_{n−2}: diagonal d (n), superdiagonal e (n − 1).
-import Tensor
 
 /// The bidiagonal form and the reflectors that produced it: vₖ below the diagonal in column k,
 /// uₖ right of the superdiagonal in row k (unit leading entries implied).
@@ -76,13 +75,7 @@ package func bidiagonalizeReference(_ a: Matrix) -> Bidiagonalization {
     return Bidiagonalization(factors: f, d: d, e: e, tauLeft: tauLeft, tauRight: tauRight)
 }
 
-// MARK: - Fast (two fused sweeps per step, parallel over row chunks)
-
-/// Rows per parallel job; a job's rows are also its unit of partial summation, so results do not
-/// depend on the number of threads.
-private let rowChunk = 64
-/// Below this many trailing entries a step runs on one thread (a job must outweigh dispatch cost).
-private let parallelThreshold = 1 << 16
+// MARK: - Fast (two fused sweeps per step)
 
 /// Same contract as `bidiagonalizeReference`, equal to it up to rounding. Step k, with vₖ, τₖ and
 /// w = vₖᵀ·A[k..<m, k+1..<n] already known from the previous step's second sweep:
@@ -91,6 +84,9 @@ private let parallelThreshold = 1 << 16
 ///   sweep 1: for i > k:  rowᵢ −= τ·vᵢ·w;  zᵢ = π·(rowᵢ · uₖ)                 (left update ⊕ A·u)
 ///   column k+1 (cheap): A[i, k+1] −= zᵢ;  Hₖ₊₁ (vₖ₊₁, τₖ₊₁) from it
 ///   sweep 2: for i > k:  rowᵢ[k+2..] −= zᵢ·uₖ[1..];  w′ += vₖ₊₁,ᵢ·rowᵢ[k+2..]  (right update ⊕ vᵀ·A)
+///
+/// One thread: each sweep streams the trailing matrix through memory once, and a second thread
+/// competing for the same bandwidth measured slower at every size from 384 to 2048 (README).
 package func bidiagonalize(_ a: Matrix) -> Bidiagonalization {
     var f = a
     let m = f.rows, n = f.columns
@@ -101,89 +97,44 @@ package func bidiagonalize(_ a: Matrix) -> Bidiagonalization {
     var z = [Double](repeating: 0, count: m)
     f.scalars.withUnsafeMutableBufferPointer { buffer in
         let p = buffer.baseAddress!
-        let shared = SharedPointer(p)
-        // H₀ and w = v₀ᵀ·A[0..<m, 1..<n].
-        var (beta, tau) = makeReflector(p, count: m, stride: n)
-        columnProduct(shared, m: m, n: n, k: 0, into: &w)
-        for k in 0..<n {
-            d[k] = beta
-            tauLeft[k] = tau
-            if k == n - 1 { break }
-            let width = n - k - 1                         // trailing columns k+1..<n
-            let rowK = p + k * n + k + 1
-            // Row k gets its left update (v₀ = 1), then yields Gₖ.
-            for c in 0..<width { w[c] *= tau }
-            for c in 0..<width { rowK[c] -= w[c] }
-            let (gamma, pi) = makeReflector(rowK, count: width, stride: 1)
-            e[k] = gamma
-            tauRight[k] = pi
-            // Sweep 1: left update of rows k+1..<m and zᵢ = π·(rowᵢ · u).
-            w.withUnsafeBufferPointer { wb in
-                z.withUnsafeMutableBufferPointer { zb in
-                    nonisolated(unsafe) let wp = wb.baseAddress!
-                    let zs = SharedPointer(zb.baseAddress!)
-                    forRowChunks(from: k + 1, to: m, entries: (m - k) * width) { lo, hi in
-                        let p = shared.base
-                        let u = p + k * n + k + 1
-                        for i in lo..<hi {
-                            let row = p + i * n + k + 1
-                            axpy(-p[i * n + k], wp, row, width)           // −τ·vᵢ·w (τ folded into w)
-                            zs.base[i] = pi * dot(row, u, width)
-                        }
+        w.withUnsafeMutableBufferPointer { wb in
+            z.withUnsafeMutableBufferPointer { zb in
+                let w = wb.baseAddress!, z = zb.baseAddress!
+                // H₀ and w = v₀ᵀ·A[0..<m, 1..<n].
+                var (beta, tau) = makeReflector(p, count: m, stride: n)
+                for i in 0..<m { axpy(p[i * n], p + i * n + 1, w, n - 1) }
+                for k in 0..<n {
+                    d[k] = beta
+                    tauLeft[k] = tau
+                    if k == n - 1 { break }
+                    let width = n - k - 1                         // trailing columns k+1..<n
+                    let u = p + k * n + k + 1                     // row k → uₖ
+                    // Row k gets its left update (v₀ = 1), then yields Gₖ.
+                    for c in 0..<width { w[c] *= tau }
+                    for c in 0..<width { u[c] -= w[c] }
+                    let (gamma, pi) = makeReflector(u, count: width, stride: 1)
+                    e[k] = gamma
+                    tauRight[k] = pi
+                    // Sweep 1: left update of rows k+1..<m and zᵢ = π·(rowᵢ · u).
+                    for i in (k + 1)..<m {
+                        let row = p + i * n + k + 1
+                        axpy(-p[i * n + k], w, row, width)                // −τ·vᵢ·w (τ folded into w)
+                        z[i] = pi * dot(row, u, width)
                     }
-                }
-            }
-            // Column k+1 gets its right update (u₀ = 1), then yields Hₖ₊₁.
-            for i in (k + 1)..<m { p[i * n + k + 1] -= z[i] }
-            (beta, tau) = makeReflector(p + (k + 1) * n + k + 1, count: m - k - 1, stride: n)
-            // Sweep 2: right update of columns k+2..<n and w′ = vₖ₊₁ᵀ·A[k+1..<m, k+2..<n].
-            let rest = width - 1
-            if rest == 0 { continue }
-            for c in 0..<rest { w[c] = 0 }
-            z.withUnsafeBufferPointer { zb in
-                nonisolated(unsafe) let zp = zb.baseAddress!
-                let chunks = (m - k - 1 + rowChunk - 1) / rowChunk
-                var partial = [Double](repeating: 0, count: chunks * rest)
-                partial.withUnsafeMutableBufferPointer { pb in
-                    let ps = SharedPointer(pb.baseAddress!)
-                    forRowChunks(from: k + 1, to: m, entries: (m - k) * width) { lo, hi in
-                        let p = shared.base
-                        let u = p + k * n + k + 2                         // uₖ[1...]
-                        let sum = ps.base + ((lo - k - 1) / rowChunk) * rest
-                        for i in lo..<hi {
-                            let row = p + i * n + k + 2
-                            axpy(-zp[i], u, row, rest)
-                            axpy(p[i * n + k + 1], row, sum, rest)        // vₖ₊₁,ᵢ·rowᵢ
-                        }
+                    // Column k+1 gets its right update (u₀ = 1), then yields Hₖ₊₁.
+                    for i in (k + 1)..<m { p[i * n + k + 1] -= z[i] }
+                    (beta, tau) = makeReflector(p + (k + 1) * n + k + 1, count: m - k - 1, stride: n)
+                    // Sweep 2: right update of columns k+2..<n and w′ = vₖ₊₁ᵀ·A[k+1..<m, k+2..<n].
+                    let rest = width - 1
+                    for c in 0..<rest { w[c] = 0 }
+                    for i in (k + 1)..<m {
+                        let row = p + i * n + k + 2
+                        axpy(-z[i], u + 1, row, rest)                     // uₖ[1...]
+                        axpy(p[i * n + k + 1], row, w, rest)              // vₖ₊₁,ᵢ·rowᵢ
                     }
-                }
-                // Partial sums in chunk order: the same result on any number of threads.
-                for chunk in 0..<chunks {
-                    for c in 0..<rest { w[c] += partial[chunk * rest + c] }
                 }
             }
         }
     }
     return Bidiagonalization(factors: f, d: d, e: e, tauLeft: tauLeft, tauRight: tauRight)
-}
-
-/// w = vᵀ·A[k..<m, k+1..<n] with v in column k (rows k..<m), summed per row chunk in order.
-private func columnProduct(_ shared: SharedPointer<Double>, m: Int, n: Int, k: Int, into w: inout [Double]) {
-    let width = n - k - 1
-    for c in 0..<width { w[c] = 0 }
-    if width == 0 { return }
-    let p = shared.base
-    for i in k..<m { axpy(p[i * n + k], p + i * n + k + 1, &w, width) }
-}
-
-/// Runs `body(lo, hi)` over chunks of `rowChunk` rows in `from..<to`; in parallel when the step is
-/// large enough. Chunk boundaries depend only on the sizes, never on the thread count.
-private func forRowChunks(from: Int, to: Int, entries: Int, _ body: @Sendable (Int, Int) -> Void) {
-    let chunks = (to - from + rowChunk - 1) / rowChunk
-    if chunks <= 0 { return }
-    if entries < parallelThreshold {
-        for chunk in 0..<chunks { body(from + chunk * rowChunk, min(from + (chunk + 1) * rowChunk, to)) }
-    } else {
-        parallelFor(chunks) { chunk in body(from + chunk * rowChunk, min(from + (chunk + 1) * rowChunk, to)) }
-    }
 }

@@ -9,8 +9,8 @@ public enum LinalgError: Error, Equatable, Sendable {
     case emptyMatrix(shape: [Int])
     /// A NaN or ±∞ in the input, at `(row, column)`.
     case nonFiniteValue(row: Int, column: Int)
-    /// The bidiagonal QR iteration did not converge within its sweep budget.
-    case didNotConverge(sweeps: Int)
+    /// The bidiagonal QR iteration did not converge within its budget of 6·n² inner steps.
+    case didNotConverge(steps: Int)
     /// A requested rank or component count outside `1...maximum`.
     case invalidRank(requested: Int, maximum: Int)
     /// A parameter outside its range, named as in the API (e.g. `oversampling`, `blockSize`).

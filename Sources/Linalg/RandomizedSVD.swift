@@ -107,7 +107,7 @@ func randomizedSVD(_ a: FloatOperator, rank: Int, oversampling: Int, powerIterat
 /// Grows Q (m×l) and B = Qᵀ·A (l×n) by blocks of `blockSize` until the energy left out,
 /// E = ‖A‖²_F − ‖B‖²_F = ‖A − Q·B‖²_F, is at most (1 − t)·‖A‖²_F; then returns the SVD of Q·B cut to
 /// the smallest rank whose Σσᵢ² reaches t·‖A‖²_F — or nil as soon as the basis would grow past
-/// `rankLimit` (the caller then prefers the dense SVD). Each block (Yu, Gu & Li 2018, Alg. 4):
+/// `rankLimit` (the caller then prefers the dense SVD). Each block (randQB_EI with power iterations):
 ///
 ///   Qᵢ = orth(A·Ωᵢ − Q·(B·Ωᵢ))                      sample what Q·B does not yet explain
 ///   q times: Q̂ᵢ = orth(Aᵀ·Qᵢ − Bᵀ·(Qᵀ·Qᵢ)),  Qᵢ = orth(A·Q̂ᵢ − Q·(B·Q̂ᵢ))
