@@ -111,6 +111,20 @@ let pcaCases = [0, 15].flatMap { layer in ["q_proj", "k_proj", "kv_proj"].map { 
         }
     }
 
+    /// The weight seam (RealWeights.swift) returns exactly the matrices scikit-learn was given:
+    /// sums and norms agree up to the order of a Double summation (≈ 1e-12 relative).
+    @Test(arguments: [0, 15], ["q_proj", "k_proj", "v_proj"])
+    func realWeightsAreWhatScikitLearnSaw(layer: Int, name: String) throws {
+        let entry = (try LinalgFixtures.manifest()["weights"] as! [String: Any])["layer\(layer).\(name)"] as! [String: Any]
+        let w = try realWeight(layer: layer, name: name)
+        #expect(w.shape == entry["shape"] as! [Int])
+        var sum = 0.0, squares = 0.0
+        for x in w.scalars { sum += Double(x); squares += Double(x) * Double(x) }
+        let expectedSum = entry["sum"] as! Double, expectedNorm = entry["frobenius"] as! Double
+        #expect(abs(sum - expectedSum) <= 1e-9 * expectedNorm * Double(w.count).squareRoot())
+        #expect(abs(squares.squareRoot() - expectedNorm) <= 1e-12 * expectedNorm)
+    }
+
     @Test func invariantsOnRealWeights() throws {
         let x = try realWeight(layer: 15, name: "k_proj")           // 192×576
         let pca = try PCA.fit(x)
