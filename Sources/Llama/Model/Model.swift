@@ -12,19 +12,25 @@ public final class Model: Sendable {
     public let weights: Weights
     private let rope: RoPETable
 
-    public init(config: Config, weights: Weights) {
+    public convenience init(config: Config, weights: Weights) {
+        self.init(config: config, weights: weights,
+                  rope: RoPETable(headDim: config.headDim, theta: config.ropeTheta, positions: config.contextLength))
+    }
+
+    private init(config: Config, weights: Weights, rope: RoPETable) {
         self.config = config
         self.weights = weights
-        rope = RoPETable(headDim: config.headDim, theta: config.ropeTheta, positions: config.contextLength)
+        self.rope = rope
     }
 
     public convenience init(checkpoint: Checkpoint) throws {
         self.init(config: checkpoint.config, weights: try Weights(checkpoint: checkpoint))
     }
 
-    /// A model with other weights (for example after surgery) and the same configuration.
+    /// A model with other weights (for example after surgery) and the same configuration; the
+    /// RoPE tables are shared, not recomputed.
     public func replacingWeights(_ newWeights: Weights) -> Model {
-        Model(config: config, weights: newWeights)
+        Model(config: config, weights: newWeights, rope: rope)
     }
 
     public func makeCache(capacity: Int? = nil) -> KVCache {
