@@ -15,7 +15,7 @@ private struct Problem {
     let transposeB: Bool
     var a, b: [Float]
 
-    init(m: Int, n: Int, k: Int, transposeB: Bool, padding: Int, rng: inout SplitMix64) {
+    init(m: Int, n: Int, k: Int, transposeB: Bool, padding: Int, rng: inout Xoshiro256StarStar) {
         self.m = m; self.n = n; self.k = k; self.transposeB = transposeB
         lda = k + padding; ldc = n + padding
         ldb = (transposeB ? k : n) + padding
@@ -24,7 +24,7 @@ private struct Problem {
         b = Problem.matrix(rows: bRows, columns: bColumns, ld: ldb, rng: &rng)
     }
 
-    static func matrix(rows: Int, columns: Int, ld: Int, rng: inout SplitMix64) -> [Float] {
+    static func matrix(rows: Int, columns: Int, ld: Int, rng: inout Xoshiro256StarStar) -> [Float] {
         var x = [Float](repeating: .nan, count: max(1, rows * ld))
         for i in 0..<rows { for j in 0..<columns { x[i * ld + j] = Float.random(in: -1..<1, using: &rng) } }
         return x
@@ -78,7 +78,7 @@ private struct Problem {
 
 @Test(arguments: [true, false])
 func gemmMatchesReferenceForEverySmallShape(transposeB: Bool) {
-    var rng = SplitMix64(seed: transposeB ? 1 : 2)
+    var rng = Xoshiro256StarStar(seed: transposeB ? 1 : 2)
     var failures: [String] = []
     for m in 0...17 {
         for n in 0...17 {
@@ -98,7 +98,7 @@ func gemmMatchesReferenceForEverySmallShape(transposeB: Bool) {
     (7, 4100, 600),                                   // more than one chunk of packed B
 ], [true, false])
 func gemmMatchesReferenceForLargeShapes(shape: (Int, Int, Int), transposeB: Bool) {
-    var rng = SplitMix64(seed: UInt64(shape.0 * 1_000_003 + shape.1 * 1009 + shape.2))
+    var rng = Xoshiro256StarStar(seed: UInt64(shape.0 * 1_000_003 + shape.1 * 1009 + shape.2))
     let padding = shape.0 % 2 == 1 ? 5 : 0
     let problem = Problem(m: shape.0, n: shape.1, k: shape.2, transposeB: transposeB, padding: padding, rng: &rng)
     let failure = problem.firstMismatch()
@@ -106,7 +106,7 @@ func gemmMatchesReferenceForLargeShapes(shape: (Int, Int, Int), transposeB: Bool
 }
 
 @Test func matmulTensorAPIsAgreeAndHandleEmptyShapes() {
-    var rng = SplitMix64(seed: 3)
+    var rng = Xoshiro256StarStar(seed: 3)
     let a = Tensor(shape: [9, 20], scalars: .random(180, using: &rng))
     let b = Tensor(shape: [20, 11], scalars: .random(220, using: &rng))
     let viaTranspose = matmulTransposed(a, b.transposed())

@@ -27,7 +27,7 @@ private let ropeTableAbsolute: Float = 2e-7
 private let ropeAbsolute: Float = 2e-6
 
 private func randomFloats(_ count: Int, scale: Float, seed: UInt64) -> [Float] {
-    var rng = SplitMix64(seed: seed)
+    var rng = Xoshiro256StarStar(seed: seed)
     return (0..<count).map { _ in Float.random(in: -1..<1, using: &rng) * scale }
 }
 

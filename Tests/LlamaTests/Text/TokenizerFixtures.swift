@@ -135,18 +135,6 @@ func label(_ s: String) -> String {
     return s.unicodeScalars.count > 40 ? "\"\(head)…\" (\(s.unicodeScalars.count) scalars)" : "\"\(head)\""
 }
 
-/// SplitMix64: a small seeded generator so random tests are the same on every run.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// GPT-2's byte alphabet, restated for tests: printable Latin-1 bytes stand for themselves, the others
 /// take U+0100… in byte order.
