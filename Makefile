@@ -6,7 +6,8 @@
 SWIFT_FLAGS ?= -c release -Xcc -march=native
 MODEL_CACHE ?= $(HOME)/.cache/surgery/models
 MODEL ?= $(MODEL_CACHE)/SmolLM2-135M-Instruct.Q4_1.gguf
-VARIANCE_THRESHOLD ?= 0.90
+# VARIANCE_THRESHOLD=t passes --variance t; unset, `surgery run` uses the study's default.
+VARIANCE_THRESHOLD ?=
 export SURGERY_MODEL := $(MODEL)
 
 .PHONY: model test build run bench fixtures clean
@@ -23,7 +24,7 @@ test: model
 	swift test $(SWIFT_FLAGS)
 
 run: model build
-	swift run $(SWIFT_FLAGS) surgery run "$(MODEL)" --variance $(VARIANCE_THRESHOLD)
+	swift run $(SWIFT_FLAGS) surgery run "$(MODEL)" $(if $(VARIANCE_THRESHOLD),--variance $(VARIANCE_THRESHOLD))
 
 bench: model
 	swift run $(SWIFT_FLAGS) Benchmarks

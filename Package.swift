@@ -18,7 +18,7 @@ let package = Package(
         .target(name: "Llama", dependencies: ["Tensor"], exclude: ["README.md", "File/README.md", "Text/README.md", "Export/README.md"], swiftSettings: optimizedEvenInDebug),
         .target(name: "Surgery", dependencies: ["Tensor", "Linalg", "Llama"], exclude: ["README.md"], swiftSettings: optimizedEvenInDebug),
         .executableTarget(name: "SurgeryCLI", dependencies: ["Tensor", "Linalg", "Llama", "Surgery"]),
-        .executableTarget(name: "Benchmarks", dependencies: ["Tensor", "Linalg", "Llama", "Surgery"],
+        .executableTarget(name: "Benchmarks", dependencies: ["Tensor", "Linalg", "Llama", "Surgery", "TestSupport"],
                           path: "Benchmarks"),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),

@@ -3,10 +3,11 @@
 import Foundation
 import Llama
 import Tensor
+import TestSupport
 
 func runForwardBenchmarks() {
-    let path = DefaultModel.path
-    guard let checkpoint = try? Checkpoint.open(path), let model = try? Model(checkpoint: checkpoint) else {
+    let path = Fixtures.modelPath
+    guard let model = try? LoadedModel(path: path).model else {
         print("forward: model not found at \(path) (run `make model`)")
         return
     }

@@ -5,15 +5,16 @@
 import Foundation
 import Llama
 import Surgery
+import TestSupport
 
 func runSurgeryBenchmarks() {
-    let path = DefaultModel.path
-    guard let checkpoint = try? Checkpoint.open(path), let weights = try? Weights(checkpoint: checkpoint) else {
+    let path = Fixtures.modelPath
+    guard let weights = try? LoadedModel(path: path).model.weights else {
         print("surgery: model not found at \(path) (run `make model`)")
         return
     }
     print("surgery (SmolLM2-135M: PCA + reconstruction of all 90 q, k, v matrices, separate, variance 0.9, seed centring)")
-    guard let plan = try? SurgeryPlan.parse(mode: "separate", variance: "0.9", rank: nil, centring: "seed") else { return }
+    guard let plan = try? SurgeryPlan(grouping: .separate, selection: .variance(0.9), centring: .seed) else { return }
     let ours = medianSeconds(runs: 3) { _ = try? Surgeon(base: weights).apply(plan) }
     print("  ours: \(format(ours, digits: 2)) s (median of 3, decomposition included)")
 

@@ -23,4 +23,6 @@ public enum LinalgError: Error, Equatable, Sendable {
     case columnMismatch(found: Int, expected: Int)
     /// The components a truncated fit kept explain less than the requested fraction of the variance.
     case varianceNotReached(threshold: Double, explained: Double)
+    /// A reconstruction from the training scores of a fit made without `keepingScores`.
+    case scoresNotKept
 }

@@ -11,14 +11,16 @@ import Tensor
 public enum VarianceRule: Sendable {
     /// The smallest n whose cumulative ratio is ≥ t, compared in Float: the original study's
     /// `np.argmax(np.cumsum(pca.explained_variance_ratio_) >= t) + 1` on float32 ratios (numpy 2
-    /// compares a float32 array with a Python float in float32).
+    /// compares a float32 array with a Python float in float32) — except at t = 1, which keeps every
+    /// component: a float32 running sum can reach 1.0 a few components early, or stop a hair below
+    /// it (the study's `argmax` of all-False then gives 1); neither is what "100%" means.
     case reaches
     /// The smallest n whose cumulative ratio is > t, compared in Double: scikit-learn's own
     /// `PCA(n_components=t)`, i.e. `np.searchsorted(ratio_cumsum, t, side="right") + 1`.
     case exceeds
 }
 
-/// A fitted PCA. Create one with `PCA.fit(_:keeping:solver:)`.
+/// A fitted PCA. Create one with `PCA.fit(_:keeping:solver:centred:keepingScores:)`.
 public struct PCA: Sendable {
     /// Which components a fit keeps.
     public enum Keep: Sendable, Equatable {
@@ -67,6 +69,14 @@ public struct PCA: Sendable {
     public let sampleCount: Int
     /// Whether every component was computed (k = min(n, f)), so the ratios sum to 1.
     public let isComplete: Bool
+    /// Whether the data were centred (false: mean 0, the SVD of the data as they are).
+    public let isCentred: Bool
+    /// cumulativeRatio[i]: the fraction of the variance the first i + 1 components explain, as the
+    /// count rule reads it — np.cumsum of the float32 ratios (exact in Double) for a centred fit, a
+    /// Double running sum of the energy ratios for an uncentred one.
+    public let cumulativeRatio: [Double]
+    /// Z (n × k) = (X − 1μᵀ)Cᵀ, the training rows' scores, when the fit was asked to keep them.
+    public private(set) var scores: Tensor?
 
     /// f, the number of features.
     public var featureCount: Int { mean.count }
@@ -77,8 +87,13 @@ public struct PCA: Sendable {
 // MARK: - Fit
 
 extension PCA {
-    /// Fits a PCA to `x` (n samples × f features, n ≥ 2).
-    public static func fit(_ x: Tensor, keeping keep: Keep = .all, solver: Solver = .auto) throws(LinalgError) -> PCA {
+    /// Fits a PCA to `x` (n samples × f features, n ≥ 2). With `centred: false` the data are
+    /// decomposed as they are (mean 0: a truncated SVD, X = UΣVᵀ, "variance" is then the second
+    /// moment σ²/(n − 1) about the origin). With `keepingScores`, the fit also holds the scores
+    /// Z = (X − 1μᵀ)Cᵀ of the training rows (scikit-learn's `fit_transform`), so that reconstructions
+    /// for any number of components cost one product.
+    public static func fit(_ x: Tensor, keeping keep: Keep = .all, solver: Solver = .auto, centred isCentred: Bool = true,
+                           keepingScores: Bool = false) throws(LinalgError) -> PCA {
         let data = try Matrix(checking: x)
         let n = data.rows, f = data.columns, limit = min(n, f)
         guard n >= 2 else { throw .tooFewSamples(found: n, needed: 2) }
@@ -88,79 +103,47 @@ extension PCA {
         case .variance(let t): guard t > 0 && t <= 1 else { throw .invalidThreshold(t) }
         }
 
-        // Centre: mean and Xc = X − mean in Double.
+        // Centre: mean and Xc = X − mean in Double (mean 0 for an uncentred fit).
         var mean = [Double](repeating: 0, count: f)
-        for i in 0..<n { for j in 0..<f { mean[j] += data[i, j] } }
-        for j in 0..<f { mean[j] /= Double(n) }
         var centred = data
-        for i in 0..<n { for j in 0..<f { centred[i, j] -= mean[j] } }
+        if isCentred {
+            for i in 0..<n { for j in 0..<f { mean[j] += data[i, j] } }
+            for j in 0..<f { mean[j] /= Double(n) }
+            for i in 0..<n { for j in 0..<f { centred[i, j] -= mean[j] } }
+        }
 
-        // The solver: `.auto` keeps the dense SVD for small matrices and for fits that keep many
-        // components, where randomized sampling saves little (README: measured crossover).
-        var s: [Double] = []
-        var vt = Matrix(rows: 0, columns: 0)
-        var useRandomized = false
-        var oversampling = 10, powerIterations = 4, seed: UInt64 = 0
-        var rankLimit: Int? = nil
-        switch solver {
-        case .exact:
-            break
-        case .randomized(let p, let q, let chosenSeed):
-            guard p >= 0 else { throw .invalidParameter(name: "oversampling", value: p, expected: "≥ 0") }
-            guard q >= 0 else { throw .invalidParameter(name: "powerIterations", value: q, expected: "≥ 0") }
-            (oversampling, powerIterations, seed) = (p, q, chosenSeed)
-            useRandomized = true                           // whatever the size
-        case .auto:
-            if keep != .all && limit > autoExactLimit {
-                rankLimit = Int(autoRandomizedFraction * Double(limit))
-                useRandomized = true
-            }
-        }
-        if useRandomized {
-            var rng = Xoshiro256StarStar(seed: seed)
-            let product = FloatOperator(a: centred.tensor)      // Xc in Float for the big products
-            switch keep {
-            case .all, .count:
-                var k = limit
-                if case .count(let c) = keep { k = c }
-                if let rankLimit, k > rankLimit {
-                    useRandomized = false
-                } else {
-                    let result = try randomizedSVD(product, rank: k, oversampling: oversampling,
-                                                   powerIterations: powerIterations, using: &rng)
-                    (s, vt) = (result.s, result.vt)
-                }
-            case .variance(let t):
-                if let result = try adaptiveRandomizedSVD(product, energy: t, blockSize: 16,
-                                                          powerIterations: min(powerIterations, 2),
-                                                          rankLimit: rankLimit, using: &rng) {
-                    (s, vt) = (result.s, result.vt)
-                } else {
-                    useRandomized = false
-                }
-            }
-        }
-        if !useRandomized {
-            // The dense SVD. Only Vᵀ is needed: for tall data that skips U entirely.
-            let result = try singularValueDecomposition(centred, vectors: .right)
-            s = result.s
-            vt = result.vt!
-        }
+        // The SVD of Xc, by the strategy the solver resolves to for this size and `keep`.
+        var (s, vt) = try decompose(centred, keeping: keep, strategy: Strategy(solver, keeping: keep, limit: limit))
         var noU: Matrix? = nil
         flipSignsByV(u: &noU, vt: &vt)
 
         // scikit-learn's arithmetic, in float32 as it runs on float32 input: σ rounded to Float,
         // variance = σ²/(n − 1), ratio = variance / total. For a complete fit the total is numpy's
         // pairwise sum of the variances; for a truncated one, ‖Xc‖²_F/(n − 1) (as sklearn's
-        // randomized solver).
+        // randomized solver). The cumulative ratio the count rule reads is np.cumsum of those float32
+        // ratios. An uncentred fit has no scikit-learn counterpart: its ratios are the energy
+        // σᵢ²/‖X‖²_F in Double, summed in Double.
         let sigma = s.map { Float($0) }
         let variance = sigma.map { ($0 * $0) / Float(n - 1) }
         let complete = sigma.count == limit
-        let total = complete ? numpyPairwiseSum(variance) : Float(centred.squaredFrobeniusNorm / Double(n - 1))
-        let ratio = variance.map { total > 0 ? $0 / total : 0 }
+        let ratio: [Float]
+        var cumulative: [Double]
+        if isCentred {
+            let total = complete ? numpyPairwiseSum(variance) : Float(centred.squaredFrobeniusNorm / Double(n - 1))
+            ratio = variance.map { total > 0 ? $0 / total : 0 }
+            var running: Float = 0
+            cumulative = ratio.map { running += $0; return Double(running) }
+        } else {
+            let energy = complete ? s.reduce(0) { $0 + $1 * $1 } : centred.squaredFrobeniusNorm
+            let exact = s.map { energy > 0 ? $0 * $0 / energy : 0 }
+            ratio = exact.map { Float($0) }
+            var running = 0.0
+            cumulative = exact.map { running += $0; return running }
+        }
 
         var pca = PCA(mean: mean.map { Float($0) }, components: vt.tensor, explainedVariance: variance,
-                      explainedVarianceRatio: ratio, singularValues: sigma, sampleCount: n, isComplete: complete)
+                      explainedVarianceRatio: ratio, singularValues: sigma, sampleCount: n, isComplete: complete,
+                      isCentred: isCentred, cumulativeRatio: cumulative, scores: nil)
         if case .variance(let t) = keep {
             // A randomized fit stops once Σσ² ≥ t·‖Xc‖² in Double; if the Float ratios land a hair
             // short of t, keep everything it found.
@@ -169,7 +152,77 @@ extension PCA {
         } else if case .count(let k) = keep, k < pca.componentCount {
             pca = try pca.truncated(to: k)
         }
+        if keepingScores { pca.scores = try pca.transform(x) }                // (n, f) × (k, f)ᵀ → (n, k)
         return pca
+    }
+
+    /// How the SVD of the centred data is computed, resolved once from the solver, the size and
+    /// what the fit keeps.
+    enum Strategy: Equatable {
+        /// The dense SVD (values and Vᵀ only).
+        case dense
+        /// HMT 2011 Alg. 4.4 + 5.1 at a fixed rank.
+        case randomized(rank: Int, oversampling: Int, powerIterations: Int, seed: UInt64)
+        /// randQB_EI to an energy target; dense instead if the basis would grow past `rankLimit`.
+        case adaptive(energy: Double, rankLimit: Int?, powerIterations: Int, seed: UInt64)
+
+        init(_ solver: Solver, keeping keep: Keep, limit: Int) throws(LinalgError) {
+            let rank: Int
+            switch keep {
+            case .all: rank = limit
+            case .count(let k): rank = k
+            case .variance: rank = limit
+            }
+            switch solver {
+            case .exact:
+                self = .dense
+            case .randomized(let p, let q, let seed):
+                guard p >= 0 else { throw .invalidParameter(name: "oversampling", value: p, expected: "≥ 0") }
+                guard q >= 0 else { throw .invalidParameter(name: "powerIterations", value: q, expected: "≥ 0") }
+                if case .variance(let t) = keep {
+                    self = .adaptive(energy: t, rankLimit: nil, powerIterations: min(q, 2), seed: seed)
+                } else {
+                    self = .randomized(rank: rank, oversampling: p, powerIterations: q, seed: seed)
+                }
+            case .auto:
+                // The dense SVD for small matrices and for fits that keep many components, where
+                // randomized sampling saves little (README: measured crossover).
+                let rankLimit = Int(PCA.autoRandomizedFraction * Double(limit))
+                guard limit > PCA.autoExactLimit else { self = .dense; return }
+                switch keep {
+                case .all: self = .dense
+                case .count(let k) where k > rankLimit: self = .dense
+                case .count(let k): self = .randomized(rank: k, oversampling: 10, powerIterations: 4, seed: 0)
+                case .variance(let t): self = .adaptive(energy: t, rankLimit: rankLimit, powerIterations: 2, seed: 0)
+                }
+            }
+        }
+    }
+
+    /// σ (descending) and Vᵀ of `centred` by `strategy`.
+    private static func decompose(_ centred: Matrix, keeping keep: Keep,
+                                  strategy: Strategy) throws(LinalgError) -> (s: [Double], vt: Matrix) {
+        func dense() throws(LinalgError) -> (s: [Double], vt: Matrix) {
+            // Only Vᵀ is needed: for tall data that skips U entirely.
+            let result = try singularValueDecomposition(centred, vectors: .right)
+            return (result.s, result.vt!)
+        }
+        switch strategy {
+        case .dense:
+            return try dense()
+        case .randomized(let rank, let p, let q, let seed):
+            var rng = Xoshiro256StarStar(seed: seed)
+            let result = try randomizedSVD(FloatOperator(a: centred.tensor), rank: rank, oversampling: p,
+                                           powerIterations: q, using: &rng)
+            return (result.s, result.vt)
+        case .adaptive(let t, let rankLimit, let q, let seed):
+            var rng = Xoshiro256StarStar(seed: seed)
+            guard let result = try adaptiveRandomizedSVD(FloatOperator(a: centred.tensor), energy: t, blockSize: 16,
+                                                         powerIterations: q, rankLimit: rankLimit, using: &rng) else {
+                return try dense()                          // the basis grew past the limit
+            }
+            return (result.s, result.vt)
+        }
     }
 }
 
@@ -208,21 +261,22 @@ private func numpyPairwiseSum(_ a: Slice<UnsafeBufferPointer<Float>>) -> Float {
 
 extension PCA {
     /// The number of leading components that explain a fraction `t` ∈ (0, 1] of the variance, by
-    /// `rule` on the cumulative explained-variance ratio summed in Float from the first component
-    /// (as `np.cumsum` does). If a complete fit's ratios sum to just under t by rounding, all
-    /// components are needed; a truncated fit that falls short throws `varianceNotReached`.
+    /// `rule` on `cumulativeRatio`. The one count rule of the project: surgery, spectra and the
+    /// study's counts all come from here. If a complete fit's ratios sum to just under t by
+    /// rounding, all components are needed; a truncated fit that falls short throws
+    /// `varianceNotReached`.
     public func componentCount(forVariance t: Double, rule: VarianceRule = .reaches) throws(LinalgError) -> Int {
         guard t > 0 && t <= 1 else { throw .invalidThreshold(t) }
-        var cumulative: Float = 0
-        for (i, r) in explainedVarianceRatio.enumerated() {
-            cumulative += r
-            switch rule {
-            case .reaches: if cumulative >= Float(t) { return i + 1 }
-            case .exceeds: if Double(cumulative) > t { return i + 1 }
-            }
+        if t == 1 && rule == .reaches && isComplete { return componentCount }
+        // Centred: compared in Float, as numpy compares a float32 array with a Python float.
+        let index: Int? = switch (rule, isCentred) {
+        case (.reaches, true): cumulativeRatio.firstIndex { Float($0) >= Float(t) }
+        case (.reaches, false): cumulativeRatio.firstIndex { $0 >= t }
+        case (.exceeds, _): cumulativeRatio.firstIndex { $0 > t }
         }
+        if let index { return index + 1 }
         if isComplete { return componentCount }
-        throw .varianceNotReached(threshold: t, explained: Double(cumulative))
+        throw .varianceNotReached(threshold: t, explained: cumulativeRatio.last ?? 0)
     }
 
     /// The same PCA keeping only the leading `count` components (as scikit-learn stores a fit with
@@ -237,7 +291,8 @@ extension PCA {
                    explainedVariance: Array(explainedVariance[0..<count]),
                    explainedVarianceRatio: Array(explainedVarianceRatio[0..<count]),
                    singularValues: Array(singularValues[0..<count]), sampleCount: sampleCount,
-                   isComplete: isComplete && count == componentCount)
+                   isComplete: isComplete && count == componentCount, isCentred: isCentred,
+                   cumulativeRatio: Array(cumulativeRatio[0..<count]), scores: scores.map { z in leadingColumns(z, count) })
     }
 }
 
@@ -276,6 +331,17 @@ extension PCA {
         return out
     }
 
+    /// The rank-`components` reconstruction of the training rows from the kept scores:
+    /// Z[:, :n]·C[:n] (r × f), plus the mean when `addingMean` — equal to
+    /// `reconstruction(of: X, components: n, addingMean:)` at one product instead of two.
+    public func reconstruction(components count: Int, addingMean: Bool) throws(LinalgError) -> Tensor {
+        guard let scores else { throw .scoresNotKept }
+        let k = try checkedCount(count)
+        var out = matmul(leadingColumns(scores, k), leadingComponents(k))   // (n, k) × (k, f) → (n, f)
+        if addingMean { addMean(to: &out) }
+        return out
+    }
+
     private func checkedCount(_ count: Int?) throws(LinalgError) -> Int {
         let k = count ?? componentCount
         guard (1...componentCount).contains(k) else { throw .invalidRank(requested: k, maximum: componentCount) }
@@ -285,6 +351,15 @@ extension PCA {
     private func leadingComponents(_ k: Int) -> Tensor {
         let f = featureCount
         return Tensor(shape: [k, f], scalars: Array(components.scalars[0..<(k * f)]))
+    }
+
+    /// The first `k` columns of a row-major matrix.
+    private func leadingColumns(_ z: Tensor, _ k: Int) -> Tensor {
+        let rows = z.shape[0], width = z.shape[1]
+        guard k < width else { return z }
+        var out = [Float](repeating: 0, count: rows * k)
+        for i in 0..<rows { for j in 0..<k { out[i * k + j] = z.scalars[i * width + j] } }
+        return Tensor(shape: [rows, k], scalars: out)
     }
 
     private func centredRows(_ x: Tensor) throws(LinalgError) -> Tensor {

@@ -2,6 +2,7 @@
 // selection and centring, and return new weights with per-matrix statistics. The base weights are
 // never changed; unchanged tensors share storage with them (copy-on-write).
 import Tensor
+import Linalg
 import Llama
 import FoundationEssentials
 
@@ -40,7 +41,7 @@ public func apply(_ plan: SurgeryPlan, to weights: Weights) throws(SurgeryError)
 /// Not thread-safe: use one surgeon from one task.
 public final class Surgeon {
     public let base: Weights
-    private var cache: [CacheKey: Decomposition] = [:]
+    private var cache: [CacheKey: PCA] = [:]
 
     struct CacheKey: Hashable {
         let group: MatrixGroup
@@ -73,17 +74,20 @@ public final class Surgeon {
         var weights = base
         var statistics: [MatrixStatistics] = []
         for group in try plan.groups(for: base) {
-            let decomposition = cache[CacheKey(group: group, centred: plan.centring.isCentred)]!
-            let n = decomposition.componentCount(plan.selection)
-            let xHat = decomposition.reconstruct(components: n, addMean: plan.centring == .pca)   // (s, f)
+            let fit = cache[CacheKey(group: group, centred: plan.centring.isCentred)]!
+            let n = fit.componentCount(plan.selection)
+            let xHat: Tensor                                                   // (s, f)
+            do { xHat = try fit.reconstruction(components: n, addingMean: plan.centring == .pca) } catch {
+                throw .decompositionFailed(group: group.label, reason: "\(error)")
+            }
             let size = FactoredSize(memberSamples: group.members.indices.map { group.sampleRange(ofMember: $0).count },
                                     features: group.featureCount, components: n, withMean: plan.centring == .pca)
             for (index, (id, matrix)) in zip(group.members, group.split(xHat)).enumerated() {
                 let original = base.layers[id.layer][id.target.tensor]
                 statistics.append(MatrixStatistics(
                     matrix: id, shape: original.shape, group: group.label, groupSize: group.members.count,
-                    orientation: group.orientation, components: n, componentLimit: decomposition.componentLimit,
-                    varianceExplained: decomposition.explained(components: n),
+                    orientation: group.orientation, components: n, componentLimit: fit.componentCount,
+                    varianceExplained: fit.explained(components: n),
                     relativeError: relativeFrobeniusError(original.scalars, matrix.scalars),
                     denseParameters: original.count, coefficientParameters: size.coefficients[index],
                     groupBasisParameters: size.basis,
@@ -95,7 +99,7 @@ public final class Surgeon {
     }
 
     /// One group's decomposition, fitted if needed — for spectra and tests.
-    func decomposition(of group: MatrixGroup, centred: Bool) throws(SurgeryError) -> Decomposition {
+    func decomposition(of group: MatrixGroup, centred: Bool) throws(SurgeryError) -> PCA {
         let key = CacheKey(group: group, centred: centred)
         try fit(cache[key] == nil ? [key] : [])
         return cache[key]!
@@ -111,12 +115,12 @@ public final class Surgeon {
         for start in stride(from: 0, to: keys.count, by: batch) {
             let slice = Array(keys[start..<min(start + batch, keys.count)])
             let samples = slice.map { $0.group.samples(in: base) }
-            var results = [Result<Decomposition, SurgeryError>?](repeating: nil, count: slice.count)
+            var results = [Result<PCA, SurgeryError>?](repeating: nil, count: slice.count)
             results.withUnsafeMutableBufferPointer { buffer in
                 let out = SharedPointer(buffer.baseAddress!)
                 parallelFor(slice.count) { i in
-                    out.base[i] = Result { () throws(SurgeryError) -> Decomposition in
-                        try Decomposition.fit(samples[i], centred: slice[i].centred, label: slice[i].group.label)
+                    out.base[i] = Result { () throws(SurgeryError) -> PCA in
+                        try PCA.fitGroup(samples[i], centred: slice[i].centred, label: slice[i].group.label)
                     }
                 }
             }

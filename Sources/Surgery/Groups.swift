@@ -42,19 +42,19 @@ public enum Orientation: String, Hashable, Sendable, Codable {
 }
 
 /// Matrices decomposed together, under one basis.
-struct MatrixGroup: Hashable, Sendable {
+package struct MatrixGroup: Hashable, Sendable {
     /// In stacking order (k before v, earlier layers first).
-    let members: [MatrixID]
+    package let members: [MatrixID]
     /// Each member's PyTorch shape (out, in).
     let shapes: [[Int]]
-    let orientation: Orientation
+    package let orientation: Orientation
 
     /// Rows of X.
-    var sampleCount: Int {
+    package var sampleCount: Int {
         orientation == .rows ? shapes.reduce(0) { $0 + $1[0] } : shapes[0][1]
     }
     /// Columns of X.
-    var featureCount: Int { orientation == .rows ? shapes[0][1] : shapes[0][0] }
+    package var featureCount: Int { orientation == .rows ? shapes[0][1] : shapes[0][0] }
     /// The most components a PCA of X has: min(samples, features), as scikit-learn allows.
     var maxComponents: Int { min(sampleCount, featureCount) }
 
@@ -66,7 +66,7 @@ struct MatrixGroup: Hashable, Sendable {
     }
 
     /// `layer 3 q`, `layer 3 k+v`, `layers 0–5 k+v`.
-    var label: String {
+    package var label: String {
         let layers = Set(members.map(\.layer)).sorted()
         let targets = members.map(\.target).reduce(into: [SurgeryTarget]()) { if !$0.contains($1) { $0.append($1) } }
         let which = targets.map(\.rawValue).joined(separator: "+")
@@ -81,7 +81,7 @@ extension SurgeryPlan {
     /// The groups this plan decomposes in `weights`, layer by layer. Checks that every targeted
     /// tensor is a non-empty matrix, that stacked matrices share their input size, that the layer
     /// group fits the model and that a rank fits every group.
-    func groups(for weights: Weights) throws(SurgeryError) -> [MatrixGroup] {
+    package func groups(for weights: Weights) throws(SurgeryError) -> [MatrixGroup] {
         let layerCount = weights.layers.count
         guard layerCount > 0 else { throw .noLayers }
         if case .sharedKVLayers(let n?) = grouping, n > layerCount {
@@ -133,7 +133,7 @@ extension SurgeryPlan {
 
 extension MatrixGroup {
     /// X (samples × features): the members stacked (rows) or the single member transposed (columns).
-    func samples(in weights: Weights) -> Tensor {
+    package func samples(in weights: Weights) -> Tensor {
         if orientation == .columns {
             return weights.layers[members[0].layer][members[0].target.tensor].transposed()   // (in, out)
         }

@@ -16,7 +16,7 @@ import ucrt
 
 /// `x` with exactly `places` decimals (round half away from zero): `fixed(3.14159, 2)` = "3.14".
 /// Non-finite values print as "inf", "-inf", "nan".
-func fixed(_ x: Double, _ places: Int) -> String {
+package func fixed(_ x: Double, _ places: Int) -> String {
     guard x.isFinite else { return x.isNaN ? "nan" : (x > 0 ? "inf" : "-inf") }
     var scale = 1.0
     for _ in 0..<places { scale *= 10 }
@@ -32,9 +32,20 @@ func fixed(_ x: Double, _ places: Int) -> String {
     return negative ? "-" + digits : digits
 }
 
+/// 134515008 → "134,515,008".
+package func grouped(_ value: Int) -> String {
+    let digits = String(value.magnitude)
+    var out = ""
+    for (i, ch) in digits.enumerated() {
+        if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
+        out.append(ch)
+    }
+    return value < 0 ? "-" + out : out
+}
+
 /// `x` with `digits` significant digits in plain decimal notation for 1e-4 ≤ |x| < 1e6, else in
 /// scientific notation ("3.20e-05").
-func significant(_ x: Double, _ digits: Int) -> String {
+package func significant(_ x: Double, _ digits: Int) -> String {
     guard x.isFinite else { return fixed(x, 0) }
     if x == 0 { return fixed(0, max(0, digits - 1)) }
     let magnitude = Int((log10(abs(x))).rounded(.down))
@@ -48,18 +59,18 @@ func significant(_ x: Double, _ digits: Int) -> String {
 }
 
 /// The shortest text that reads back as the same Double (Swift's `description`), for CSV and JSON.
-func exact(_ x: Double) -> String { "\(x)" }
+package func exact(_ x: Double) -> String { "\(x)" }
 
 // MARK: - Escaping
 
 /// A CSV field (RFC 4180): quoted when it holds a comma, quote or line break.
-func csvField(_ s: String) -> String {
+package func csvField(_ s: String) -> String {
     guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return s }
     return "\"" + s.map { $0 == "\"" ? "\"\"" : String($0) }.joined() + "\""
 }
 
 /// A JSON string literal.
-func jsonString(_ s: String) -> String {
+package func jsonString(_ s: String) -> String {
     var out = "\""
     for scalar in s.unicodeScalars {
         switch scalar {
@@ -81,13 +92,13 @@ func jsonString(_ s: String) -> String {
 }
 
 /// A JSON number; JSON has no NaN or infinity, so those are `null`.
-func jsonNumber(_ x: Double?) -> String {
+package func jsonNumber(_ x: Double?) -> String {
     guard let x, x.isFinite else { return "null" }
     return exact(x)
 }
 
 /// Text for an SVG element or attribute.
-func xmlEscaped(_ s: String) -> String {
+package func xmlEscaped(_ s: String) -> String {
     s.map { c -> String in
         switch c {
         case "&": "&amp;"
@@ -120,7 +131,7 @@ public func writeWholeFile(_ text: String, to path: String) throws(SurgeryError)
 }
 
 /// Creates `path` (and its parents) as a folder if it does not exist.
-func makeFolder(_ path: String) throws(SurgeryError) {
+package func makeFolder(_ path: String) throws(SurgeryError) {
     do {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     } catch {

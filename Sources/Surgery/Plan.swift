@@ -1,6 +1,6 @@
 // A surgery plan: which projection matrices are replaced, how they are grouped under shared PCA
 // bases, how many components are kept, and whether the reconstruction adds the mean back.
-// Also the parsing of the strings the command line passes ("q,k,v", "shared-kv", "seed", "0.9,0.5").
+// Typed values only: the command line parses its strings and builds these.
 // Source of the modes: the original study, github.com/edwinhere/surgery (branches `pca`, `shared_kv_pca`).
 import Llama
 
@@ -30,22 +30,6 @@ public enum SurgeryTarget: String, CaseIterable, Sendable, Comparable, Codable {
 
     /// The study's targets.
     public static let attentionQKV: [SurgeryTarget] = [.q, .k, .v]
-
-    /// Parses a comma-separated list such as `"q,k,v"` (spaces allowed). The result is in canonical
-    /// order; an unknown or repeated name is an error.
-    public static func parseList(_ text: String, argument: String = "--targets") throws(SurgeryError) -> [SurgeryTarget] {
-        let names = splitList(text)
-        guard !names.isEmpty else { throw .emptyList(argument: argument) }
-        var targets: [SurgeryTarget] = []
-        for name in names {
-            guard let target = SurgeryTarget(rawValue: name.lowercased()) else {
-                throw .unknownTarget(name, known: allCases.map(\.rawValue))
-            }
-            guard !targets.contains(target) else { throw .duplicateTarget(name) }
-            targets.append(target)
-        }
-        return targets.sorted()
-    }
 }
 
 // MARK: - Grouping
@@ -60,8 +44,6 @@ public enum Grouping: Hashable, Sendable, CustomStringConvertible {
     /// One K/V basis for each run of `groupSize` consecutive layers (the last run may be shorter),
     /// or for all layers when `groupSize` is nil (the study's proposed next step).
     case sharedKVLayers(groupSize: Int?)
-
-    public static let names = ["separate", "shared-kv", "shared-kv-layers"]
 
     /// The name used on the command line and in reports: `separate`, `shared-kv`,
     /// `shared-kv-layers` (all layers) or `shared-kv-layers:6`.
@@ -80,48 +62,6 @@ public enum Grouping: Hashable, Sendable, CustomStringConvertible {
         return true
     }
 
-    /// Parses `separate`, `shared-kv`, `shared-kv-layers` or `shared-kv-layers:N`; `layerGroup`
-    /// (the `--layer-group` option) sets N for `shared-kv-layers` and is an error with other modes.
-    public init(parsing text: String, layerGroup: Int? = nil) throws(SurgeryError) {
-        let name = text.trimmingSpaces.lowercased()
-        var size = layerGroup
-        var base = name
-        if let colon = name.firstIndex(of: ":") {
-            base = String(name[..<colon])
-            let digits = String(name[name.index(after: colon)...])
-            guard base == "shared-kv-layers" else { throw .unknownMode(text, known: Self.names) }
-            guard let n = Int(digits) else { throw .notANumber(argument: "mode \(base)", found: digits) }
-            size = n
-        }
-        switch base {
-        case "separate": self = .separate
-        case "shared-kv": self = .sharedKV
-        case "shared-kv-layers":
-            if let size, size < 1 { throw .layerGroupNotPositive(size) }
-            self = .sharedKVLayers(groupSize: size)
-            return
-        default: throw .unknownMode(text, known: Self.names)
-        }
-        if layerGroup != nil { throw .layerGroupWithoutLayerMode(mode: base) }
-    }
-
-    /// Parses a comma-separated list of modes, e.g. `"separate,shared-kv"`.
-    public static func parseList(_ text: String, layerGroup: Int? = nil,
-                                 argument: String = "--modes") throws(SurgeryError) -> [Grouping] {
-        let names = splitList(text)
-        guard !names.isEmpty else { throw .emptyList(argument: argument) }
-        var modes: [Grouping] = []
-        for name in names {
-            // `--layer-group` applies to the layer mode only; the others ignore it in a list.
-            let isLayerMode = name.lowercased().hasPrefix("shared-kv-layers")
-            let mode = try Grouping(parsing: name, layerGroup: isLayerMode ? layerGroup : nil)
-            if !modes.contains(mode) { modes.append(mode) }
-        }
-        if layerGroup != nil && !modes.contains(where: { if case .sharedKVLayers = $0 { true } else { false } }) {
-            throw .layerGroupWithoutLayerMode(mode: text)
-        }
-        return modes
-    }
 }
 
 // MARK: - Centring
@@ -141,23 +81,6 @@ public enum Centring: String, CaseIterable, Sendable, Codable, CustomStringConve
     /// Whether the decomposition is of the centred samples (pca, seed) or of the samples as they are.
     var isCentred: Bool { self != .none }
 
-    public init(parsing text: String) throws(SurgeryError) {
-        guard let centring = Centring(rawValue: text.trimmingSpaces.lowercased()) else {
-            throw .unknownCentring(text, known: Self.allCases.map(\.rawValue))
-        }
-        self = centring
-    }
-
-    public static func parseList(_ text: String, argument: String = "--centrings") throws(SurgeryError) -> [Centring] {
-        let names = splitList(text)
-        guard !names.isEmpty else { throw .emptyList(argument: argument) }
-        var list: [Centring] = []
-        for name in names {
-            let centring = try Centring(parsing: name)
-            if !list.contains(centring) { list.append(centring) }
-        }
-        return list
-    }
 }
 
 // MARK: - Selection
@@ -176,49 +99,14 @@ public enum Selection: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// Checks a threshold or rank; exactly one must be given.
-    public init(variance: Double?, rank: Int?) throws(SurgeryError) {
-        switch (variance, rank) {
-        case (let t?, nil):
-            try Self.checkThreshold(t)
-            self = .variance(t)
-        case (nil, let r?):
-            guard r >= 1 else { throw .rankNotPositive(r) }
-            self = .rank(r)
-        case (let t?, let r?): throw .selectionConflict(variance: t, rank: r)
-        case (nil, nil): throw .selectionMissing
-        }
-    }
-
-    /// The same from the command line's strings (`--variance 0.9`, `--rank 64`).
-    public init(parsingVariance variance: String?, rank: String?) throws(SurgeryError) {
-        var t: Double?
-        var r: Int?
-        if let variance {
-            guard let value = Double(variance.trimmingSpaces) else { throw .notANumber(argument: "--variance", found: variance) }
-            t = value
-        }
-        if let rank {
-            guard let value = Int(rank.trimmingSpaces) else { throw .notANumber(argument: "--rank", found: rank) }
-            r = value
-        }
-        try self.init(variance: t, rank: r)
-    }
-
     static func checkThreshold(_ t: Double) throws(SurgeryError) {
         guard t > 0 && t <= 1 else { throw .thresholdOutOfRange(t) }   // NaN fails both comparisons
     }
 
-    /// Parses a comma-separated list of thresholds such as `"0.99,0.95,0.9"`, each in (0, 1].
-    public static func parseThresholds(_ text: String, argument: String = "--variances") throws(SurgeryError) -> [Double] {
-        let items = splitList(text)
-        guard !items.isEmpty else { throw .emptyList(argument: argument) }
-        return try items.map { (item: String) throws(SurgeryError) -> Double in
-            guard let t = Double(item) else { throw .notANumber(argument: argument, found: item) }
-            try checkThreshold(t)
-            return t
-        }
-    }
+    /// The study's default threshold: components explaining 90% of the variance.
+    public static let studyVariance = 0.90
+    /// The thresholds a sweep and a spectrum table use unless told otherwise.
+    public static let studyThresholds = [0.99, 0.95, 0.9, 0.8, 0.7, 0.5, 0.3, 0.1]
 }
 
 // MARK: - The plan
@@ -234,7 +122,7 @@ public struct SurgeryPlan: Hashable, Sendable, CustomStringConvertible {
     /// Checks everything that does not depend on the model; `validate(for:)` checks the rest.
     public init(targets: [SurgeryTarget] = SurgeryTarget.attentionQKV, grouping: Grouping,
                 selection: Selection, centring: Centring = .pca) throws(SurgeryError) {
-        guard !targets.isEmpty else { throw .emptyList(argument: "targets") }
+        guard !targets.isEmpty else { throw .noTargets }
         var seen: [SurgeryTarget] = []
         for target in targets {
             guard !seen.contains(target) else { throw .duplicateTarget(target.rawValue) }
@@ -254,16 +142,6 @@ public struct SurgeryPlan: Hashable, Sendable, CustomStringConvertible {
         self.centring = centring
     }
 
-    /// A plan from the command line's strings: `--targets q,k,v --mode shared-kv [--layer-group N]
-    /// (--variance t | --rank r) [--centring pca]`.
-    public static func parse(targets: String = "q,k,v", mode: String, layerGroup: Int? = nil,
-                             variance: String?, rank: String?, centring: String = "pca") throws(SurgeryError) -> SurgeryPlan {
-        try SurgeryPlan(targets: SurgeryTarget.parseList(targets),
-                        grouping: Grouping(parsing: mode, layerGroup: layerGroup),
-                        selection: Selection(parsingVariance: variance, rank: rank),
-                        centring: Centring(parsing: centring))
-    }
-
     /// `q,k,v · shared-kv · variance 0.9 · centring pca`
     public var description: String {
         "\(targets.map(\.rawValue).joined(separator: ",")) · \(grouping) · \(selection) · centring \(centring)"
@@ -273,23 +151,5 @@ public struct SurgeryPlan: Hashable, Sendable, CustomStringConvertible {
     /// fits the model, and a rank is no larger than any group allows.
     public func validate(for weights: Weights) throws(SurgeryError) {
         _ = try groups(for: weights)
-    }
-}
-
-// MARK: - String helpers
-
-/// `"a, b,c"` → `["a", "b", "c"]`; a blank text is the empty list. An empty item (`"a,,b"`) is kept,
-/// so that the caller rejects it by name instead of skipping it silently.
-func splitList(_ text: String) -> [String] {
-    if text.trimmingSpaces.isEmpty { return [] }
-    return text.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingSpaces }
-}
-
-extension String {
-    var trimmingSpaces: String {
-        var s = Substring(self)
-        while let first = s.first, first.isWhitespace { s = s.dropFirst() }
-        while let last = s.last, last.isWhitespace { s = s.dropLast() }
-        return String(s)
     }
 }

@@ -11,8 +11,8 @@ import Darwin
 import ucrt
 #endif
 
-struct SVGPlot {
-    enum Scale { case linear, log }
+package struct SVGPlot {
+    package enum Scale { case linear, log }
 
     struct Series {
         /// nil: drawn but not listed in the legend.
@@ -80,19 +80,19 @@ struct SVGPlot {
     // MARK: - Axes
 
     /// An axis: the data range widened to ticks, and the map from data to pixels.
-    struct Axis {
+    package struct Axis {
         let scale: Scale
-        let low: Double, high: Double           // in data units
-        let ticks: [(value: Double, label: String?)]
+        package let low: Double, high: Double   // in data units
+        package let ticks: [(value: Double, label: String?)]
         let pixelLow: Double, pixelHigh: Double
 
-        func pixel(_ v: Double) -> Double {
+        package func pixel(_ v: Double) -> Double {
             let (a, b, x) = scale == .log ? (log10(low), log10(high), log10(v)) : (low, high, v)
             return pixelLow + (x - a) / (b - a) * (pixelHigh - pixelLow)
         }
     }
 
-    static func axis(_ scale: Scale, data: [Double], range: ClosedRange<Double>?, pixels: (Double, Double)) -> Axis {
+    package static func axis(_ scale: Scale, data: [Double], range: ClosedRange<Double>?, pixels: (Double, Double)) -> Axis {
         var values = data.filter { $0.isFinite && (scale == .linear || $0 > 0) }
         if let range { values = [range.lowerBound, range.upperBound] }
         var low = values.min() ?? (scale == .log ? 1 : 0)
@@ -136,7 +136,7 @@ struct SVGPlot {
     }
 
     /// The 1, 2 or 5 × 10ᵏ step nearest above `raw`.
-    static func niceStep(_ raw: Double) -> Double {
+    package static func niceStep(_ raw: Double) -> Double {
         let power = pow(10, log10(raw).rounded(.down))
         let fraction = raw / power
         return (fraction <= 1 ? 1 : fraction <= 2 ? 2 : fraction <= 5 ? 5 : 10) * power

@@ -2,24 +2,27 @@
 // q, k, v (each its own PCA) and of the stacked [K; V] (the shared-kv basis), as curves (SVG, one
 // file per matrix kind, one line per layer) and as a table of the components each threshold needs.
 // The decompositions are the surgeon's, so a spectrum and a sweep on one surgeon fit each PCA once.
+import Linalg
 
 public struct Spectrum: Sendable {
     /// The thresholds the table lists.
-    public static let thresholds = [0.99, 0.95, 0.9, 0.8, 0.7, 0.5, 0.3, 0.1]
+    public static let thresholds = Selection.studyThresholds
 
     /// One matrix (or stack) of one layer.
-    public struct Curve: Sendable, Equatable {
+    public struct Curve: Sendable {
         public let layer: Int
         /// `q`, `k`, `v`, … or `kv` for the stacked K/V.
         public let matrix: String
-        /// Explained-variance (energy, uncentred) ratio of each component, decreasing.
-        public let ratios: [Double]
-        /// cumulative[i] = ratios[0] + … + ratios[i] (a float32 running sum for PCA, as the study's).
-        public let cumulative: [Double]
-        let rule: CountRule
+        /// The fit: its ratios, cumulative ratios and count rule.
+        let fit: PCA
 
-        /// Components needed to reach threshold t: the rule surgery uses (`componentCount`).
-        public func componentsNeeded(_ t: Double) -> Int { componentCount(cumulative: cumulative, threshold: t, rule: rule) }
+        /// Explained-variance (energy, uncentred) ratio of each component, decreasing.
+        public var ratios: [Double] { fit.explainedVarianceRatio.map { Double($0) } }
+        /// cumulative[i] = ratios[0] + … + ratios[i] (a float32 running sum for PCA, as the study's).
+        public var cumulative: [Double] { fit.cumulativeRatio }
+
+        /// Components needed to reach threshold t: the rule surgery uses (Linalg's count rule).
+        public func componentsNeeded(_ t: Double) -> Int { fit.componentCount(.variance(t)) }
     }
 
     public let curves: [Curve]
@@ -41,8 +44,7 @@ public struct Spectrum: Sendable {
             for group in try plan.groups(for: surgeon.base) {
                 let name = group.members.count == 1 ? group.members[0].target.rawValue : "kv"
                 let fit = try surgeon.decomposition(of: group, centred: centring.isCentred)
-                curves.append(Curve(layer: group.members[0].layer, matrix: name, ratios: fit.ratios,
-                                    cumulative: fit.cumulative, rule: fit.rule))
+                curves.append(Curve(layer: group.members[0].layer, matrix: name, fit: fit))
             }
         }
         let matrices = plans[0].targets.map(\.rawValue) + (stacked ? ["kv"] : [])
@@ -96,32 +98,4 @@ public struct Spectrum: Sendable {
         try writeWholeFile(csv(), to: directory + "/spectrum.csv")
         for (name, svg) in plots() { try writeWholeFile(svg, to: directory + "/" + name) }
     }
-}
-
-// MARK: - The count rule
-
-/// How a cumulative ratio is compared with a threshold.
-enum CountRule: Sendable, Equatable {
-    /// Ratios and their running sum in float32, compared with Float(t): numpy's
-    /// `np.cumsum(ratio) >= t` on scikit-learn's float32 ratios, as in the study (and Linalg's
-    /// `PCA.componentCount(forVariance:rule: .reaches)`). Centred fits use it.
-    case float32
-    /// In Double. The uncentred SVD's energy ratios, which have no scikit-learn counterpart.
-    case float64
-}
-
-/// The smallest n with cumulative[n−1] ≥ t — the study's `np.argmax(np.cumsum(ratio) >= t) + 1` —
-/// and every component at t = 1: a float32 running sum can reach 1.0 a few components early, or stop
-/// a hair below it (the study's `argmax` of all-False then gives 1); neither means "100%".
-func componentCount(cumulative: [Double], threshold t: Double, rule: CountRule) -> Int {
-    if t >= 1 { return cumulative.count }
-    let index: Int?
-    switch rule {
-    case .float32:
-        let t32 = Float(t)
-        index = cumulative.firstIndex { Float($0) >= t32 }     // cumulative holds float32 sums exactly
-    case .float64:
-        index = cumulative.firstIndex { $0 >= t }
-    }
-    return (index ?? (cumulative.count - 1)) + 1
 }

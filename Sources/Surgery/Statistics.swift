@@ -126,7 +126,7 @@ public struct SurgerySummary: Sendable, Equatable {
 // MARK: - Helpers
 
 /// ‖A − B‖_F / ‖A‖_F, accumulated in Double (0 when A = 0 and B = A).
-func relativeFrobeniusError(_ a: [Float], _ b: [Float]) -> Double {
+package func relativeFrobeniusError(_ a: [Float], _ b: [Float]) -> Double {
     precondition(a.count == b.count, "relative error of \(a.count) and \(b.count) values")
     var difference = 0.0, norm = 0.0
     for i in 0..<a.count {

@@ -83,7 +83,7 @@ public struct Sweep: Sendable {
 
     /// Checks every combination as a plan (threshold range, k and v present for shared modes).
     public init(targets: [SurgeryTarget] = SurgeryTarget.attentionQKV, points: [SweepPoint]) throws(SurgeryError) {
-        guard !points.isEmpty else { throw .emptyList(argument: "sweep points") }
+        guard !points.isEmpty else { throw .noSweepPoints }
         self.targets = targets
         self.points = points
         _ = try plans

@@ -80,6 +80,17 @@ struct Arguments {
         return try Self.parseDouble(text, name: name, in: range, openLower: openLower)
     }
 
+    /// Any finite number, for a value whose range the library checks (and names) itself.
+    mutating func optionalNumber(_ name: String) throws -> Double? {
+        guard let text = string(name) else { return nil }
+        return try Self.parseNumber(text, name: name)
+    }
+
+    static func parseNumber(_ text: String, name: String) throws -> Double {
+        guard let parsed = Double(text), parsed.isFinite else { throw UsageError("--\(name) must be a number, got \"\(text)\"") }
+        return parsed
+    }
+
     /// A comma-separated list, for example `--variances 0.99,0.9`.
     mutating func list(_ name: String) -> [String]? {
         string(name).map { $0.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmed } }

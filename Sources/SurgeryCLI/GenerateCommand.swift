@@ -1,5 +1,6 @@
 // `surgery generate MODEL --prompt TEXT …`: streams a continuation (or a chat reply) to stdout.
 import Llama
+import Surgery
 import FoundationEssentials
 
 func runGenerate(_ arguments: inout Arguments) throws {
@@ -12,9 +13,7 @@ func runGenerate(_ arguments: inout Arguments) throws {
         topP: try arguments.double("top-p", default: 1, in: 0...1, openLower: true),
         seed: UInt64(try arguments.int("seed", default: 0, in: 0...Int.max)))
     try arguments.finish(maxPositionals: 1)
-    let path = arguments.positionals.first ?? DefaultModel.path
-
-    let loaded = try loadModel(path)
+    let loaded = try loadModel(modelPath(arguments))
     let tokenizer = loaded.tokenizer
     let text = chat ? try tokenizer.chatTemplate().render([ChatMessage(.user, prompt)]) : prompt
     let ids = tokenizer.encode(text)
@@ -26,8 +25,8 @@ func runGenerate(_ arguments: inout Arguments) throws {
     if !chat { writeStandardOutput(prompt) }
     let clock = ContinuousClock()
     let start = clock.now
-    let stop = Set(loaded.model.config.eosTokenIDs + [tokenizer.eosTokenID].compactMap { $0 })
-    let generated = loaded.model.generate(prompt: ids, maxTokens: maxTokens, sampling: sampling, stopTokens: stop) { token in
+    let generated = loaded.model.generate(prompt: ids, maxTokens: maxTokens, sampling: sampling,
+                                          stopTokens: loaded.stopTokens) { token in
         if let piece = try? decoder.append(token) { writeStandardOutput(piece) }
         return true
     }

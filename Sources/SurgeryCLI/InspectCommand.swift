@@ -1,5 +1,6 @@
 // `surgery inspect MODEL [--json]`: the model's architecture and parameter listing.
 import Llama
+import Surgery
 import FoundationEssentials
 
 func runInspect(_ arguments: inout Arguments) throws {
@@ -44,17 +45,6 @@ private func render(_ s: ModelSummary) -> String {
         .joined(separator: "; "))
     lines.append("file size: \(grouped(s.fileSize)) bytes")
     return lines.joined(separator: "\n")
-}
-
-/// 134515008 → "134,515,008".
-func grouped(_ value: Int) -> String {
-    let digits = String(value.magnitude)
-    var out = ""
-    for (i, ch) in digits.enumerated() {
-        if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
-        out.append(ch)
-    }
-    return value < 0 ? "-" + out : out
 }
 
 func pad(_ s: String, _ width: Int) -> String { s.count >= width ? s : s + String(repeating: " ", count: width - s.count) }

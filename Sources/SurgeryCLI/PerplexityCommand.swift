@@ -1,25 +1,16 @@
 // `surgery perplexity MODEL --text FILE [--window 512] [--windows K]`: protocol P1 perplexity.
 import Llama
+import Surgery
 import FoundationEssentials
 
 func runPerplexity(_ arguments: inout Arguments) throws {
-    guard let textPath = arguments.string("text") else { throw UsageError("perplexity needs --text FILE") }
-    let window = try arguments.int("window", default: 512, in: 2...Int.max)
-    let limit = try arguments.optionalInt("windows", in: 1...Int.max)
+    guard arguments.string("text") != nil else { throw UsageError("perplexity needs --text FILE") }
+    var request = try EvaluationRequest(&arguments)
     try arguments.finish(maxPositionals: 1)
-    let path = arguments.positionals.first ?? DefaultModel.path
-
-    let text = try readText(textPath)
-    let loaded = try loadModel(path)
-    guard window <= loaded.model.config.contextLength else {
-        throw UsageError("--window \(window) is larger than the model's context (\(loaded.model.config.contextLength))")
-    }
-    let tokens = loaded.tokenizer.encode(text, addingSpecialTokens: false)
-    let windows = perplexityWindows(tokens, window: window, limit: limit)
-    guard !windows.isEmpty else {
-        throw UsageError("\(textPath) has \(tokens.count) tokens, fewer than one window of \(window)")
-    }
-    status("\(tokens.count) tokens in \(textPath); scoring \(windows.count) windows of \(window)")
+    try request.readText()
+    let loaded = try loadModel(modelPath(arguments))
+    let text = try request.windows(loaded)
+    let (windows, window) = (text.windows, text.window)
     let clock = ContinuousClock()
     let start = clock.now
     let score = evaluate([loaded.model], windows: windows) { done, all in
@@ -35,7 +26,7 @@ func runPerplexity(_ arguments: inout Arguments) throws {
 }
 
 /// A UTF-8 text file, with clear errors for a missing, unreadable, empty or non-UTF-8 file.
-func readText(_ path: String) throws -> String {
+func readTextFile(_ path: String) throws -> String {
     var isDirectory = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory else {
         throw UsageError("--text \(path): no such file")

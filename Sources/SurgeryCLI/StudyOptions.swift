@@ -9,50 +9,46 @@ func modelPath(_ arguments: Arguments) -> String {
     arguments.positionals.first ?? DefaultModel.path
 }
 
-/// `--targets q,k,v --mode shared-kv [--layer-group N] (--variance t | --rank r) [--centring pca]`
-func surgeryPlan(_ arguments: inout Arguments, defaultMode: String = "shared-kv") throws -> SurgeryPlan {
-    let targets = arguments.string("targets") ?? "q,k,v"
-    let mode = arguments.string("mode") ?? defaultMode
-    let layerGroup = try arguments.optionalInt("layer-group", in: 1...Int.max)
-    let rank = arguments.string("rank")
-    let variance = arguments.string("variance") ?? (rank == nil ? "0.90" : nil)
-    let centring = arguments.string("centring") ?? "pca"
-    return try SurgeryPlan.parse(targets: targets, mode: mode, layerGroup: layerGroup,
-                                 variance: variance, rank: rank, centring: centring)
-}
+/// `--text FILE --window N --windows K`: which text to evaluate on, and how to cut it.
+struct EvaluationRequest {
+    /// nil: the built-in text.
+    let textPath: String?
+    let window: Int
+    let limit: Int?
+    /// The text of `--text FILE`, once `readText()` has read it.
+    private var text: String?
 
-/// The evaluation windows: P1 over `--text FILE`, or over the built-in text (the base model's own
-/// continuations of fixed prompts, generated once and cached beside the model).
-func evaluationWindows(_ arguments: inout Arguments) throws -> (source: String, window: Int, limit: Int?, text: String?) {
-    let text = arguments.string("text")
-    let window = try arguments.int("window", default: 512, in: 2...Int.max)
-    let limit = try arguments.optionalInt("windows", in: 1...Int.max)
-    return (text ?? "built-in", window, limit, text)
-}
+    var source: String { textPath ?? "built-in" }
 
-func loadWindows(_ request: (source: String, window: Int, limit: Int?, text: String?), loaded: LoadedModel,
-                 modelPath: String) throws -> [[Int]] {
-    guard request.window <= loaded.model.config.contextLength else {
-        throw UsageError("--window \(request.window) is larger than the model's context (\(loaded.model.config.contextLength))")
+    init(_ arguments: inout Arguments) throws {
+        textPath = arguments.string("text")
+        window = try arguments.int("window", default: 512, in: 2...Int.max)
+        limit = try arguments.optionalInt("windows", in: 1...Int.max)
     }
-    let text: String
-    if let path = request.text {
-        text = try readText(path)
-    } else {
-        status("evaluation text: the base model's own continuations of \(SelfText.prompts.count) prompts"
-               + " (cached at \(SelfText.cachePath(forModel: modelPath)))")
-        text = try SelfText.load(model: loaded.model, tokenizer: loaded.tokenizer, modelPath: modelPath) { done, all in
-            progressLine("generating the evaluation text: prompt \(done)/\(all)")
+
+    /// Reads `--text FILE` (before the model loads, so that a bad file fails fast).
+    mutating func readText() throws {
+        if let textPath { text = try readTextFile(textPath) }
+    }
+
+    /// The P1 windows of `--text FILE`, or of the built-in text (the base model's own continuations
+    /// of fixed prompts, generated once and cached beside the model).
+    func windows(_ loaded: LoadedModel) throws -> TextWindows {
+        let text: String
+        if let read = self.text {
+            text = read
+        } else {
+            status("evaluation text: the base model's own continuations of \(SelfText.prompts.count) prompts"
+                   + " (cached at \(SelfText.cachePath(for: loaded.checkpoint)))")
+            text = try SelfText.load(loaded) { done, all in
+                progressLine("generating the evaluation text: prompt \(done)/\(all)")
+            }
+            progressDone()
         }
-        progressDone()
+        let windows = try loaded.perplexityWindows(of: text, source: source, window: window, limit: limit)
+        status("\(windows.tokenCount) tokens of \(source); \(windows.windows.count) windows of \(window)")
+        return windows
     }
-    let tokens = loaded.tokenizer.encode(text, addingSpecialTokens: false)
-    let windows = perplexityWindows(tokens, window: request.window, limit: request.limit)
-    guard !windows.isEmpty else {
-        throw UsageError("\(request.source) has \(tokens.count) tokens, fewer than one window of \(request.window)")
-    }
-    status("\(tokens.count) tokens of \(request.source); \(windows.count) windows of \(request.window)")
-    return windows
 }
 
 /// Reports evaluation progress with the time left.

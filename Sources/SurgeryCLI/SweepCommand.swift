@@ -6,28 +6,28 @@ import Llama
 import Surgery
 
 func runSweep(_ arguments: inout Arguments) throws {
-    let thresholds = try Selection.parseThresholds(arguments.string("variances") ?? "0.99,0.95,0.9,0.8,0.7,0.5,0.3,0.1")
-    let layerGroup = try arguments.optionalInt("layer-group", in: 1...Int.max)
-    let modes = try Grouping.parseList(arguments.string("modes") ?? "separate,shared-kv", layerGroup: layerGroup)
-    let centrings = try Centring.parseList(arguments.string("centrings") ?? "pca")
-    let targets = try SurgeryTarget.parseList(arguments.string("targets") ?? "q,k,v")
+    let thresholds = try thresholdList(&arguments, default: Selection.studyThresholds)
+    let modes = try groupingList(&arguments, default: [.separate, .sharedKV])
+    let centrings = try centringList(&arguments, default: [.pca])
+    let targets = try targetList(&arguments, "targets")
     guard let out = arguments.string("out") else { throw UsageError("sweep needs --out DIR") }
-    let evaluation = try evaluationWindows(&arguments)
+    var evaluation = try EvaluationRequest(&arguments)
     try arguments.finish(maxPositionals: 1)
+    try evaluation.readText()
     let path = modelPath(arguments)
     let sweep = try Sweep(targets: targets, points: SweepPoint.grid(modes: modes, centrings: centrings, thresholds: thresholds))
     try refuseNonEmptyFolder(out, argument: "--out")
 
     let loaded = try loadModel(path)
     for plan in try sweep.plans { try plan.validate(for: loaded.model.weights) }
-    let windows = try loadWindows(evaluation, loaded: loaded, modelPath: path)
-    let base = BaseEvaluation(model: loaded.model, windows: windows, progress: windowProgress("base model"))
+    let text = try evaluation.windows(loaded)
+    let base = BaseEvaluation(model: loaded.model, windows: text.windows, progress: windowProgress("base model"))
     let baseResult = EvaluationResult(base.score)
     status("base perplexity \(fixed(base.score.perplexity, 3))")
 
     var report = SweepReport(base: baseResult, targets: sweep.targets, context: [
-        ("model", path), ("text", evaluation.source), ("window", "\(evaluation.window)"),
-        ("windows", "\(windows.count)"), ("tokens scored", "\(base.score.scoredTokens)"),
+        ("model", path), ("text", evaluation.source), ("window", "\(text.window)"),
+        ("windows", "\(text.windows.count)"), ("tokens scored", "\(base.score.scoredTokens)"),
     ])
     try report.write(to: out)
     let surgeon = Surgeon(base: loaded.model.weights)
@@ -48,8 +48,8 @@ func runSweep(_ arguments: inout Arguments) throws {
 }
 
 func runSpectrum(_ arguments: inout Arguments) throws {
-    let targets = try SurgeryTarget.parseList(arguments.string("targets") ?? "q,k,v")
-    let centring = try Centring(parsing: arguments.string("centring") ?? "pca")
+    let targets = try targetList(&arguments, "targets")
+    let centring = try parseCentring(arguments.string("centring") ?? Centring.pca.rawValue, flag: "--centring")
     guard let out = arguments.string("out") else { throw UsageError("spectrum needs --out DIR") }
     try arguments.finish(maxPositionals: 1)
     let path = modelPath(arguments)

@@ -1,11 +1,14 @@
 // The usage text: every command and flag, with its default and range.
+import Surgery
+
+private let thresholdsText = Selection.studyThresholds.map { "\($0)" }.joined(separator: ",")
 
 let usage = """
 usage: surgery COMMAND [MODEL] [OPTIONS]
 
 MODEL is a Hugging Face folder (config.json + *.safetensors), a .safetensors file with a
 config.json beside it, or a .gguf file. Where MODEL is optional it defaults to the model
-`make model` caches: $SURGERY_MODEL, else ~/.cache/surgery/models/SmolLM2-135M-Instruct.Q4_1.gguf.
+`make model` caches: $SURGERY_MODEL, else ~/.cache/surgery/models/\(DefaultModel.fileName).
 
 commands:
   inspect MODEL [--json]
@@ -41,7 +44,7 @@ commands:
       One surgery and evaluation per (mode, centring, threshold); each matrix is decomposed once.
       Writes sweep.md, sweep.csv, sweep.json and SVG plots (perplexity and KL against the threshold
       and against the factored-parameter ratio) to DIR, rewritten after every row.
-      --variances LIST    default 0.99,0.95,0.9,0.8,0.7,0.5,0.3,0.1 (each in (0, 1])
+      --variances LIST    default \(thresholdsText) (each in (0, 1])
       --modes LIST        default separate,shared-kv (also shared-kv-layers)
       --centrings LIST    default pca (also seed, none)
       --out DIR           a new or empty folder (required)
@@ -49,7 +52,7 @@ commands:
   spectrum [MODEL] --out DIR [--targets q,k,v] [--centring pca|none]
       Explained-variance curves per layer for each target and the stacked K/V (SVG), and
       spectrum.csv: components needed per (layer, matrix, threshold) for the thresholds
-      0.99, 0.95, 0.9, 0.8, 0.7, 0.5, 0.3, 0.1.
+      \(Selection.studyThresholds.map { "\($0)" }.joined(separator: ", ")).
 
   compress [MODEL] --out DIR [--dtype bf16] [surgery options]
       Applies the surgery and writes the result as a Hugging Face folder (config.json,
@@ -63,7 +66,7 @@ surgery options:
   --mode M            separate: each matrix its own PCA; shared-kv (default): q alone, k and v
                       stacked sharing one basis; shared-kv-layers: one K/V basis for groups of
                       --layer-group N consecutive layers (default: all layers)
-  --variance T        keep the fewest components explaining a fraction T in (0, 1]; default 0.90
+  --variance T        keep the fewest components explaining a fraction T in (0, 1]; default \(Selection.studyVariance)
   --rank R            keep exactly R components instead (1 … the matrix's limit)
   --centring C        pca (default): true PCA, the mean added back; seed: exactly the original
                       study's transform(W)[:, :n] @ components[:n], the mean not added back;

@@ -57,6 +57,7 @@ func main() -> Int32 {
 func isBadInput(_ error: Error) -> Bool {
     error is CheckpointError || error is GGUFError || error is SafetensorsError || error is FileAccessError
         || error is TokenizerError || error is ChatTemplateError || error is SurgeryError || error is ExportError
+        || error is EvaluationError
 }
 
 func printError(_ message: String) {

@@ -139,6 +139,44 @@ func temporaryFolder() throws -> URL {
         }
     }
 
+    /// The surgery options are parsed here, not in the library: every malformed value names its flag,
+    /// exits with status 2 before the model is loaded, and writes nothing to stdout.
+    @Test func surgeryOptions() throws {
+        let out = try temporaryFolder().appendingPathComponent("sweep").path
+        let cases: [([String], String)] = [
+            (["run", "--targets", "q,x"], "--targets: unknown target \"x\" (expected any of q, k, v, o, gate, up, down)"),
+            (["run", "--targets", "q,,v"], "--targets: unknown target \"\""),
+            (["run", "--targets", "k,q,k"], "--targets: target \"k\" is listed twice"),
+            (["run", "--targets", "  "], "--targets is empty"),
+            (["run", "--mode", "shared"], "--mode: unknown mode \"shared\" (expected one of separate, shared-kv, shared-kv-layers)"),
+            (["run", "--mode", "separate:3"], "--mode: unknown mode \"separate:3\""),
+            (["run", "--mode", "shared-kv-layers:x"], "must be a positive integer"),
+            (["run", "--mode", "shared-kv", "--layer-group", "4"], "--layer-group only applies to mode shared-kv-layers, not shared-kv"),
+            (["run", "--mode", "shared-kv-layers", "--layer-group", "0"], "--layer-group must be an integer in 1…"),
+            (["sweep", "--modes", "separate,shared-kv", "--layer-group", "4", "--out", out],
+             "--layer-group only applies to mode shared-kv-layers, not separate,shared-kv"),
+            (["run", "--centring", "mean"], "--centring: unknown centring \"mean\" (expected one of pca, seed, none)"),
+            (["sweep", "--centrings", "pca,mean", "--out", out], "--centrings: unknown centring \"mean\""),
+            (["sweep", "--variances", "0.9,abc", "--out", out], "--variances must be a number, got \"abc\""),
+            (["sweep", "--variances", "0.9,1.5", "--out", out], "variance threshold 1.5 is outside (0, 1]"),
+            (["sweep", "--variances", "", "--out", out], "--variances is empty"),
+            (["run", "--variance", "0.9", "--rank", "3"], "give either --variance or --rank, not both"),
+            (["run", "--variance", "ninety"], "--variance must be a number, got \"ninety\""),
+            (["run", "--variance", "0"], "variance threshold 0.0 is outside (0, 1]"),
+            (["run", "--variance", "1.0000001"], "variance threshold 1.0000001 is outside (0, 1]"),
+            (["run", "--rank", "0"], "--rank must be an integer in 1…"),
+            (["run", "--targets", "q,k", "--mode", "shared-kv"], "mode shared-kv shares one basis between k and v, but the targets are q,k"),
+        ]
+        for (arguments, message) in cases {
+            let result = try surgery(arguments + [Fixtures.modelPath])
+            #expect(result.status == 2, "\(arguments)")
+            #expect(result.stderr.contains(message), "\(arguments): \(result.stderr)")
+            #expect(result.stdout.isEmpty, "\(arguments)")
+            #expect(!result.stderr.contains("loading"), "\(arguments): parsed after the model was loaded")
+        }
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
     @Test func generateArguments() throws {
         let cases: [([String], String)] = [
             (["generate", Fixtures.modelPath], "needs --prompt"),

@@ -1,115 +1,62 @@
-// The plan's parsing and validation: one test per error case, and the strings the CLI passes.
+// The plan's checks and validation: one test per error case. (The CLI's strings: SurgeryCLITests.)
 import Testing
 import Llama
 import Tensor
-@testable import Surgery
+import Surgery
 
-@Suite struct PlanParsing {
-    @Test func targetsParseInCanonicalOrder() throws {
-        #expect(try SurgeryTarget.parseList("q,k,v") == [.q, .k, .v])
-        #expect(try SurgeryTarget.parseList(" down, Q ,gate") == [.q, .gate, .down])
-        #expect(try SurgeryTarget.parseList("o,up") == [.o, .up])
-    }
-
-    @Test func unknownTarget() {
-        #expect(throws: SurgeryError.unknownTarget("x", known: ["q", "k", "v", "o", "gate", "up", "down"])) {
-            try SurgeryTarget.parseList("q,x")
-        }
-    }
-
-    @Test func emptyItemIsNamedNotSkipped() {
-        #expect(throws: SurgeryError.unknownTarget("", known: SurgeryTarget.allCases.map(\.rawValue))) {
-            try SurgeryTarget.parseList("q,,v")
-        }
+@Suite struct PlanChecks {
+    @Test func targetsAreInCanonicalOrder() throws {
+        #expect(try SurgeryPlan(targets: [.v, .k, .q], grouping: .sharedKV, selection: .variance(0.9)).targets == [.q, .k, .v])
+        #expect(try SurgeryPlan(targets: [.down, .q, .gate], grouping: .separate, selection: .variance(0.9)).targets == [.q, .gate, .down])
     }
 
     @Test func duplicateTarget() {
-        #expect(throws: SurgeryError.duplicateTarget("k")) { try SurgeryTarget.parseList("k,q,k") }
+        #expect(throws: SurgeryError.duplicateTarget("k")) {
+            try SurgeryPlan(targets: [.k, .q, .k], grouping: .separate, selection: .variance(0.9))
+        }
     }
 
-    @Test func emptyTargetList() {
-        #expect(throws: SurgeryError.emptyList(argument: "--targets")) { try SurgeryTarget.parseList("  ") }
+    @Test func noTargets() {
+        #expect(throws: SurgeryError.noTargets) { try SurgeryPlan(targets: [], grouping: .separate, selection: .variance(0.9)) }
     }
 
-    @Test func modes() throws {
-        #expect(try Grouping(parsing: "separate") == .separate)
-        #expect(try Grouping(parsing: "shared-kv") == .sharedKV)
-        #expect(try Grouping(parsing: "shared-kv-layers") == .sharedKVLayers(groupSize: nil))
-        #expect(try Grouping(parsing: "shared-kv-layers", layerGroup: 6) == .sharedKVLayers(groupSize: 6))
-        #expect(try Grouping(parsing: "shared-kv-layers:5") == .sharedKVLayers(groupSize: 5))
+    @Test func modeNames() {
         #expect(Grouping.sharedKVLayers(groupSize: 5).description == "shared-kv-layers:5")
-        #expect(try Grouping.parseList("separate,shared-kv,shared-kv-layers", layerGroup: 10)
-                == [.separate, .sharedKV, .sharedKVLayers(groupSize: 10)])
+        #expect(Grouping.sharedKVLayers(groupSize: nil).description == "shared-kv-layers")
+        #expect(Centring.allCases.map(\.rawValue) == ["pca", "seed", "none"])
     }
 
-    @Test func unknownMode() {
-        #expect(throws: SurgeryError.unknownMode("shared", known: Grouping.names)) { try Grouping(parsing: "shared") }
-        #expect(throws: SurgeryError.unknownMode("separate:3", known: Grouping.names)) { try Grouping(parsing: "separate:3") }
-    }
-
-    @Test func layerGroupErrors() {
-        #expect(throws: SurgeryError.layerGroupNotPositive(0)) { try Grouping(parsing: "shared-kv-layers", layerGroup: 0) }
-        #expect(throws: SurgeryError.layerGroupWithoutLayerMode(mode: "shared-kv")) {
-            try Grouping(parsing: "shared-kv", layerGroup: 4)
+    @Test func layerGroupNotPositive() {
+        #expect(throws: SurgeryError.layerGroupNotPositive(0)) {
+            try SurgeryPlan(grouping: .sharedKVLayers(groupSize: 0), selection: .variance(0.9))
         }
-        #expect(throws: SurgeryError.layerGroupWithoutLayerMode(mode: "separate,shared-kv")) {
-            try Grouping.parseList("separate,shared-kv", layerGroup: 4)
-        }
-        #expect(throws: SurgeryError.notANumber(argument: "mode shared-kv-layers", found: "x")) {
-            try Grouping(parsing: "shared-kv-layers:x")
-        }
-    }
-
-    @Test func centrings() throws {
-        #expect(try Centring(parsing: "pca") == .pca)
-        #expect(try Centring(parsing: "SEED") == .seed)
-        #expect(try Centring(parsing: "none") == .none)
-        #expect(try Centring.parseList("pca,seed") == [.pca, .seed])
-        #expect(throws: SurgeryError.unknownCentring("mean", known: ["pca", "seed", "none"])) { try Centring(parsing: "mean") }
-    }
-
-    @Test func thresholds() throws {
-        #expect(try Selection.parseThresholds("0.99,0.95, 0.9,1") == [0.99, 0.95, 0.9, 1])
-        #expect(throws: SurgeryError.notANumber(argument: "--variances", found: "abc")) { try Selection.parseThresholds("0.9,abc") }
-        #expect(throws: SurgeryError.thresholdOutOfRange(1.5)) { try Selection.parseThresholds("0.9,1.5") }
-        #expect(throws: SurgeryError.emptyList(argument: "--variances")) { try Selection.parseThresholds("") }
     }
 
     @Test(arguments: [0.0, -0.1, 1.0000001, 2])
     func thresholdOutsideUnitInterval(t: Double) {
-        #expect(throws: SurgeryError.thresholdOutOfRange(t)) { try Selection(variance: t, rank: nil) }
+        #expect(throws: SurgeryError.thresholdOutOfRange(t)) { try SurgeryPlan(grouping: .sharedKV, selection: .variance(t)) }
     }
 
     @Test func nanThreshold() {
-        #expect(throws: SurgeryError.self) { try Selection(variance: .nan, rank: nil) }
+        #expect(throws: SurgeryError.self) { try SurgeryPlan(grouping: .sharedKV, selection: .variance(.nan)) }
     }
 
     @Test func selectionErrors() throws {
-        #expect(try Selection(variance: 1, rank: nil) == .variance(1))
-        #expect(try Selection(parsingVariance: nil, rank: "12") == .rank(12))
-        #expect(throws: SurgeryError.rankNotPositive(0)) { try Selection(variance: nil, rank: 0) }
-        #expect(throws: SurgeryError.selectionMissing) { try Selection(variance: nil, rank: nil) }
-        #expect(throws: SurgeryError.selectionConflict(variance: 0.9, rank: 3)) { try Selection(variance: 0.9, rank: 3) }
-        #expect(throws: SurgeryError.notANumber(argument: "--variance", found: "ninety")) {
-            try Selection(parsingVariance: "ninety", rank: nil)
-        }
+        #expect(try SurgeryPlan(grouping: .sharedKV, selection: .variance(1)).selection == .variance(1))
+        #expect(throws: SurgeryError.rankNotPositive(0)) { try SurgeryPlan(grouping: .sharedKV, selection: .rank(0)) }
     }
 
-    @Test func planFromStrings() throws {
-        let plan = try SurgeryPlan.parse(targets: "v,k,q", mode: "shared-kv", variance: "0.9", rank: nil, centring: "seed")
-        #expect(plan.targets == [.q, .k, .v])
-        #expect(plan.grouping == .sharedKV)
-        #expect(plan.selection == .variance(0.9))
-        #expect(plan.centring == .seed)
+    @Test func planDescription() throws {
+        let plan = try SurgeryPlan(targets: [.v, .k, .q], grouping: .sharedKV, selection: .variance(0.9), centring: .seed)
         #expect(plan.description == "q,k,v · shared-kv · variance 0.9 · centring seed")
     }
 
     @Test func sharedModesNeedKAndV() {
         #expect(throws: SurgeryError.sharedKVNeedsKAndV(mode: "shared-kv", targets: ["q", "k"])) {
-            try SurgeryPlan.parse(targets: "q,k", mode: "shared-kv", variance: "0.9", rank: nil)
+            try SurgeryPlan(targets: [.q, .k], grouping: .sharedKV, selection: .variance(0.9))
         }
         #expect(throws: SurgeryError.sharedKVNeedsKAndV(mode: "shared-kv-layers", targets: ["v"])) {
-            try SurgeryPlan.parse(targets: "v", mode: "shared-kv-layers", variance: "0.9", rank: nil)
+            try SurgeryPlan(targets: [.v], grouping: .sharedKVLayers(groupSize: nil), selection: .variance(0.9))
         }
     }
 }

@@ -6,12 +6,12 @@ import Llama
 import Surgery
 
 @Suite struct PublicAPI {
-    @Test func runSweepSpectrumFromStrings() throws {
+    @Test func runSweepSpectrum() throws {
         let weights = TinyModel.weights
 
-        // run / compress: a plan from the command line's strings, applied.
-        let plan = try SurgeryPlan.parse(targets: "q,k,v", mode: "shared-kv", layerGroup: nil,
-                                         variance: "0.9", rank: nil, centring: "pca")
+        // run / compress: a plan of typed values, applied.
+        let plan = try SurgeryPlan(targets: SurgeryTarget.attentionQKV, grouping: Grouping.sharedKV,
+                                   selection: Selection.variance(Selection.studyVariance), centring: Centring.pca)
         try plan.validate(for: weights)
         let (surgered, statistics) = try apply(plan, to: weights)
         #expect(surgered.layers.count == weights.layers.count && statistics.count == 9)
@@ -26,11 +26,10 @@ import Surgery
         #expect(first.matrix.name == "model.layers.0.self_attn.q_proj.weight")
         #expect(first.factoredParameters > 0 && first.relativeError > 0 && first.varianceExplained >= 0.9)
 
-        // sweep: the grid from strings, rows as they finish, the report rewritten after each.
-        let points = SweepPoint.grid(modes: try Grouping.parseList("separate,shared-kv"),
-                                     centrings: try Centring.parseList("pca,seed"),
-                                     thresholds: try Selection.parseThresholds("0.9,0.5"))
-        let sweep = try Sweep(targets: try SurgeryTarget.parseList("q,k,v"), points: points)
+        // sweep: the grid, rows as they finish, the report rewritten after each.
+        let points = SweepPoint.grid(modes: [.separate, .sharedKV], centrings: [.pca, .seed], thresholds: [0.9, 0.5])
+        #expect(Selection.studyThresholds.count == 8)
+        let sweep = try Sweep(targets: [.q, .k, .v], points: points)
         let base = EvaluationResult(perplexity: 10, meanKL: 0, top1Agreement: 1)
         var report = SweepReport(base: base, targets: sweep.targets, context: [(key: "model", value: "tiny")])
         let folder = FileManager.default.temporaryDirectory.path + "/surgery-public-\(ProcessInfo.processInfo.processIdentifier)"
@@ -50,7 +49,7 @@ import Surgery
 
         // errors carry readable messages
         let error = #expect(throws: SurgeryError.self) {
-            try SurgeryPlan.parse(mode: "shared-kv", variance: "1.5", rank: nil)
+            try SurgeryPlan(grouping: .sharedKV, selection: .variance(1.5))
         }
         #expect(error?.description == "variance threshold 1.5 is outside (0, 1]")
     }

@@ -4,7 +4,7 @@
 import Testing
 import Foundation
 import Llama
-@testable import Surgery
+import Surgery
 
 /// A stand-in evaluation: deterministic in the weights, monotone in what the surgery removed.
 func fakeEvaluation(base: Weights) -> (Weights) throws -> EvaluationResult {

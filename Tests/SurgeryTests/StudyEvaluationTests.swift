@@ -7,7 +7,7 @@ import Testing
 import Foundation
 import Llama
 import TestSupport
-@testable import Surgery
+import Surgery
 
 /// P1 windows compared (of the 16 recorded): one window, 511 scored tokens, 24 forward passes.
 let evaluatedWindows = 1
@@ -39,8 +39,8 @@ let surgeredTop1Flips = 2
         let base = EvaluationResult(perplexity: exp(firstWindows(baseRow, "window_nll_sums") / scored), meanKL: 0, top1Agreement: 1)
         let rows = fixture["surgered"] as! [[String: Any]]
         let points = try rows.map { row in
-            SweepPoint(grouping: try Grouping(parsing: row["mode"] as! String),
-                       centring: try Centring(parsing: row["centring"] as! String), threshold: row["threshold"] as! Double)
+            SweepPoint(grouping: try fixtureGrouping(row["mode"] as! String),
+                       centring: try fixtureCentring(row["centring"] as! String), threshold: row["threshold"] as! Double)
         }
         var baseScores: [Score] = []
         let results = try Sweep(points: points).run(on: Surgeon(base: weights), base: base, evaluate: { surgered in

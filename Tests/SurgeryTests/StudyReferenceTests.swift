@@ -8,7 +8,7 @@ import Foundation
 import Llama
 import Tensor
 import TestSupport
-@testable import Surgery
+import Surgery
 
 /// The criterion for a reconstruction; float32 pipelines (scikit-learn's, ours) differ by
 /// ~1e-6 (the fixture's `relative_difference_float32_vs_float64_pipeline` is ≤ 3.4e-6 for tiny).
@@ -32,8 +32,8 @@ struct StudyReconstruction {
 
     init(_ entry: [String: Any]) throws {
         layer = entry["layer"] as! Int
-        mode = try Grouping(parsing: entry["mode"] as! String)
-        centring = try Centring(parsing: entry["centring"] as! String)
+        mode = try fixtureGrouping(entry["mode"] as! String)
+        centring = try fixtureCentring(entry["centring"] as! String)
         threshold = entry["threshold"] as! Double
         matrix = SurgeryTarget(rawValue: entry["matrix"] as! String)!
         n = entry["n"] as! Int
@@ -232,8 +232,8 @@ struct StudyReconstructionChecksum {
 
     init(_ entry: [String: Any]) throws {
         layer = entry["layer"] as! Int
-        mode = try Grouping(parsing: entry["mode"] as! String)
-        centring = try Centring(parsing: entry["centring"] as! String)
+        mode = try fixtureGrouping(entry["mode"] as! String)
+        centring = try fixtureCentring(entry["centring"] as! String)
         threshold = entry["threshold"] as! Double
         matrix = SurgeryTarget(rawValue: entry["matrix"] as! String)!
         n = entry["n"] as! Int

@@ -5,6 +5,7 @@ import Foundation
 import Linalg
 import Llama
 import Tensor
+import Surgery
 
 enum TinyModel {
     /// L 3 · D 16 · H 4 · G 2 · Dh 4 · F 24 · V 32. q, o: (16, 16); k, v: (8, 16); gate, up: (24, 16),
@@ -75,4 +76,20 @@ enum TinyModel {
         }
         try file.write(to: url)
     }
+}
+
+// MARK: - Names in the reference fixtures
+
+struct UnknownFixtureName: Error { let name: String }
+
+/// A mode as the fixtures spell it (`separate`, `shared-kv`, `shared-kv-layers`).
+func fixtureGrouping(_ name: String) throws -> Grouping {
+    let all: [Grouping] = [.separate, .sharedKV, .sharedKVLayers(groupSize: nil)]
+    guard let mode = all.first(where: { $0.description == name }) else { throw UnknownFixtureName(name: name) }
+    return mode
+}
+
+func fixtureCentring(_ name: String) throws -> Centring {
+    guard let centring = Centring(rawValue: name) else { throw UnknownFixtureName(name: name) }
+    return centring
 }

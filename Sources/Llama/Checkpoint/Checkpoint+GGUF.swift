@@ -4,8 +4,8 @@
 import Tensor
 
 extension Checkpoint {
-    static func openGGUF(_ path: String) throws -> Checkpoint {
-        let file = try GGUFFile(path: path)
+    static func openGGUF(_ file: GGUFFile) throws -> Checkpoint {
+        let path = file.path
         let config = try Config(gguf: file)
         var tensors: [CheckpointTensorInfo] = []
         var ggufName: [String: String] = [:]

@@ -70,15 +70,13 @@ public final class Checkpoint: Sendable {
             throw CheckpointError.notFound(path: path)
         }
         if isDirectory { return try openFolder(path) }
-        switch try sniff(path) {
-        case .gguf: return try openGGUF(path)
+        let file = try MappedFile(path: path)                  // one mapping: recognised, then parsed
+        switch try sniff(file) {
+        case .gguf: return try openGGUF(GGUFFile(file: file))
         case .safetensors:
             let folder = parentFolder(path)
-            let configPath = folder + "/config.json"
-            guard FileManager.default.fileExists(atPath: configPath) else {
-                throw CheckpointError.missingConfigKey(path: configPath, key: "config.json beside \(path)")
-            }
-            return try openSafetensors(path, configPath: configPath, folder: folder, storage: .safetensors(SafetensorsFile(path: path)))
+            return try openSafetensors(path, configPath: folder + "/config.json", folder: folder,
+                                       storage: .safetensors(SafetensorsFile(file: file)))
         }
     }
 
@@ -105,13 +103,12 @@ public final class Checkpoint: Sendable {
 
     // MARK: - Recognising a file
 
-    private static func sniff(_ path: String) throws -> Format {
-        let file = try MappedFile(path: path)
+    private static func sniff(_ file: MappedFile) throws -> Format {
         let b = file.bytes
         if b.count >= 4, b[0] == 0x47, b[1] == 0x47, b[2] == 0x55, b[3] == 0x46 { return .gguf }   // "GGUF"
         // safetensors: 8-byte little-endian header length, then a JSON object
         if b.count >= 9, b[8] == UInt8(ascii: "{") { return .safetensors }
-        throw CheckpointError.unrecognizedFile(path: path)
+        throw CheckpointError.unrecognizedFile(path: file.path)
     }
 
     private static func parentFolder(_ path: String) -> String {
@@ -147,11 +144,11 @@ public final class Checkpoint: Sendable {
 
     private static func openSafetensors(_ path: String, configPath: String, folder: String,
                                         storage: Storage) throws -> Checkpoint {
-        let configData: Data
-        do {
-            configData = try Data(contentsOf: URL(fileURLWithPath: configPath))
-        } catch {
-            throw CheckpointError.missingConfigKey(path: configPath, key: "config.json (unreadable: \(error))")
+        guard FileManager.default.fileExists(atPath: configPath) else {
+            throw CheckpointError.missingConfig(path: configPath, model: path)
+        }
+        guard let configData = FileManager.default.contents(atPath: configPath) else {
+            throw CheckpointError.unreadableConfig(path: configPath)
         }
         let config = try Config(huggingFaceJSON: configData, path: configPath)
         var tensors: [CheckpointTensorInfo] = []

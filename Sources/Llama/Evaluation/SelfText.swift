@@ -27,17 +27,17 @@ public enum SelfText {
     public static let sampling = SamplingOptions(temperature: 0.8, topK: 0, topP: 0.95, seed: 2024)
     static let version = 1
 
-    /// The cache file for the model at `modelPath`.
-    public static func cachePath(forModel modelPath: String) -> String {
-        modelPath + ".selftext-v\(version).json"
+    /// The cache file for a checkpoint: beside its model file.
+    public static func cachePath(for checkpoint: Checkpoint) -> String {
+        checkpoint.path + ".selftext-v\(version).json"
     }
 
     /// The cached text for this model if present and made with these prompts and settings; else
     /// generates it (calling `progress(done, total)` per prompt), caches it, and returns it.
-    public static func load(model: Model, tokenizer: Tokenizer, modelPath: String,
-                            progress: (Int, Int) -> Void = { _, _ in }) throws -> String {
-        let cache = cachePath(forModel: modelPath)
-        let key = cacheKey(modelPath: modelPath)
+    public static func load(_ loaded: LoadedModel, progress: (Int, Int) -> Void = { _, _ in }) throws -> String {
+        let (model, tokenizer) = (loaded.model, loaded.tokenizer)
+        let cache = cachePath(for: loaded.checkpoint)
+        let key = cacheKey(modelPath: loaded.checkpoint.path)
         if let data = FileManager.default.contents(atPath: cache),
            let stored = try? JSONDecoder().decode(Stored.self, from: data), stored.key == key {
             return stored.text
@@ -47,8 +47,7 @@ public enum SelfText {
             let ids = tokenizer.encode(prompt, addingSpecialTokens: false)
             var options = sampling
             options.seed = sampling.seed &+ UInt64(index)
-            let stop = Set(model.config.eosTokenIDs + [tokenizer.eosTokenID].compactMap { $0 })
-            let continuation = model.generate(prompt: ids, maxTokens: newTokens, sampling: options, stopTokens: stop)
+            let continuation = model.generate(prompt: ids, maxTokens: newTokens, sampling: options, stopTokens: loaded.stopTokens)
             pieces.append(try tokenizer.decode(ids + continuation, skippingSpecialTokens: true))
             progress(index + 1, prompts.count)
         }

@@ -1,11 +1,12 @@
-// The default model: SmolLM2-135M-Instruct (Q4_1 GGUF), which `make model` fetches and caches.
+// The default model of every command but `inspect`: SmolLM2-135M-Instruct (Q4_1 GGUF), which
+// `make model` fetches and caches (Tools/fetch-model.sh, the Makefile's MODEL_CACHE).
 import FoundationEssentials
 
-public enum DefaultModel {
-    public static let fileName = "SmolLM2-135M-Instruct.Q4_1.gguf"
+enum DefaultModel {
+    static let fileName = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
     /// `$SURGERY_MODEL` if set, else `~/.cache/surgery/models/SmolLM2-135M-Instruct.Q4_1.gguf`.
-    public static var path: String {
+    static var path: String {
         let environment = ProcessInfo.processInfo.environment
         if let path = environment["SURGERY_MODEL"], !path.isEmpty { return path }
         let home = environment["HOME"] ?? "."

@@ -1,0 +1,119 @@
+// The surgery options as typed values: the strings of `--targets`, `--mode`, `--layer-group`,
+// `--centring`, `--variance`/`--rank` and their list forms (`--modes`, `--centrings`, `--variances`)
+// become Surgery's `SurgeryTarget`, `Grouping`, `Centring` and `Selection`; every malformed value is
+// a `UsageError` naming its flag. The library sees no strings.
+import Surgery
+
+/// `--targets q,k,v --mode shared-kv [--layer-group N] (--variance t | --rank r) [--centring pca]`
+func surgeryPlan(_ arguments: inout Arguments) throws -> SurgeryPlan {
+    let targets = try targetList(&arguments, "targets")
+    let layerGroup = try arguments.optionalInt("layer-group", in: 1...Int.max)
+    let grouping = try parseGrouping(arguments.string("mode") ?? "shared-kv", flag: "--mode")
+    let selection = try parseSelection(&arguments)
+    let centring = try parseCentring(arguments.string("centring") ?? Centring.pca.rawValue, flag: "--centring")
+    return try SurgeryPlan(targets: targets, grouping: applying(layerGroup, to: [grouping], flag: "--mode")[0],
+                           selection: selection, centring: centring)
+}
+
+/// `--variance t` or `--rank r`, not both; neither is the study's default threshold. A number
+/// outside (0, 1] is the plan's error (it names the threshold), not a parse error.
+func parseSelection(_ arguments: inout Arguments) throws -> Selection {
+    let variance = try arguments.optionalNumber("variance")
+    let rank = try arguments.optionalInt("rank", in: 1...Int.max)
+    switch (variance, rank) {
+    case (let t?, nil): return .variance(t)
+    case (nil, let r?): return .rank(r)
+    case (nil, nil): return .variance(Selection.studyVariance)
+    case (let t?, let r?): throw UsageError("give either --variance or --rank, not both (found --variance \(t) and --rank \(r))")
+    }
+}
+
+// MARK: - Lists
+
+/// `--targets LIST` (default q,k,v): canonical order; an unknown, empty or repeated name is an error.
+func targetList(_ arguments: inout Arguments, _ name: String) throws -> [SurgeryTarget] {
+    let items = try nonEmptyList(&arguments, name) ?? SurgeryTarget.attentionQKV.map(\.rawValue)
+    var targets: [SurgeryTarget] = []
+    for item in items {
+        guard let target = SurgeryTarget(rawValue: item.lowercased()) else {
+            throw UsageError("--\(name): unknown target \"\(item)\" (expected any of \(SurgeryTarget.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        guard !targets.contains(target) else { throw UsageError("--\(name): target \"\(item)\" is listed twice") }
+        targets.append(target)
+    }
+    return targets.sorted()
+}
+
+/// `--modes LIST` with `--layer-group N` (which needs a shared-kv-layers mode among them).
+func groupingList(_ arguments: inout Arguments, default defaults: [Grouping]) throws -> [Grouping] {
+    let layerGroup = try arguments.optionalInt("layer-group", in: 1...Int.max)
+    var modes: [Grouping] = []
+    for item in try nonEmptyList(&arguments, "modes") ?? defaults.map(\.description) {
+        let mode = try parseGrouping(item, flag: "--modes")
+        if !modes.contains(mode) { modes.append(mode) }
+    }
+    return try applying(layerGroup, to: modes, flag: "--modes")
+}
+
+/// `--centrings LIST`, repeats dropped.
+func centringList(_ arguments: inout Arguments, default defaults: [Centring]) throws -> [Centring] {
+    var list: [Centring] = []
+    for item in try nonEmptyList(&arguments, "centrings") ?? defaults.map(\.rawValue) {
+        let centring = try parseCentring(item, flag: "--centrings")
+        if !list.contains(centring) { list.append(centring) }
+    }
+    return list
+}
+
+/// `--variances LIST`, each a number (the sweep's plans check that each is in (0, 1]).
+func thresholdList(_ arguments: inout Arguments, default defaults: [Double]) throws -> [Double] {
+    guard let items = try nonEmptyList(&arguments, "variances") else { return defaults }
+    return try items.map { try Arguments.parseNumber($0, name: "variances") }
+}
+
+// MARK: - Single values
+
+/// `separate`, `shared-kv`, `shared-kv-layers` or `shared-kv-layers:N`.
+func parseGrouping(_ text: String, flag: String) throws -> Grouping {
+    let name = text.trimmed.lowercased()
+    let known = "separate, shared-kv, shared-kv-layers"
+    if let colon = name.firstIndex(of: ":") {
+        let base = name[..<colon], digits = name[name.index(after: colon)...]
+        guard base == "shared-kv-layers" else { throw UsageError("\(flag): unknown mode \"\(text)\" (expected one of \(known))") }
+        guard let n = Int(digits), n >= 1 else {
+            throw UsageError("\(flag): the layer group of \"\(text)\" must be a positive integer")
+        }
+        return .sharedKVLayers(groupSize: n)
+    }
+    switch name {
+    case "separate": return .separate
+    case "shared-kv": return .sharedKV
+    case "shared-kv-layers": return .sharedKVLayers(groupSize: nil)
+    default: throw UsageError("\(flag): unknown mode \"\(text)\" (expected one of \(known))")
+    }
+}
+
+func parseCentring(_ text: String, flag: String) throws -> Centring {
+    guard let centring = Centring(rawValue: text.trimmed.lowercased()) else {
+        throw UsageError("\(flag): unknown centring \"\(text)\" (expected one of \(Centring.allCases.map(\.rawValue).joined(separator: ", ")))")
+    }
+    return centring
+}
+
+// MARK: - Helpers
+
+/// `--layer-group N` sets the group size of the shared-kv-layers modes, and is an error without one.
+private func applying(_ layerGroup: Int?, to modes: [Grouping], flag: String) throws -> [Grouping] {
+    guard let layerGroup else { return modes }
+    guard modes.contains(where: { if case .sharedKVLayers = $0 { true } else { false } }) else {
+        throw UsageError("--layer-group only applies to mode shared-kv-layers, not \(modes.map(\.description).joined(separator: ","))")
+    }
+    return modes.map { if case .sharedKVLayers(nil) = $0 { .sharedKVLayers(groupSize: layerGroup) } else { $0 } }
+}
+
+/// A comma-separated list, nil when the flag is absent; a blank list is an error naming the flag.
+private func nonEmptyList(_ arguments: inout Arguments, _ name: String) throws -> [String]? {
+    guard let items = arguments.list(name) else { return nil }
+    guard !(items.count == 1 && items[0].isEmpty) else { throw UsageError("--\(name) is empty") }
+    return items
+}
