@@ -24,9 +24,8 @@ let surgeredTop1Flips = 2
 @Suite struct StudyEvaluationSmolLM2 {
     @Test func sweepMatchesTransformers() throws {
         let fixture = (try Fixtures.json("study/smollm2.json") as! [String: Any])["evaluation"] as! [String: Any]
-        let checkpoint = try Checkpoint.open(Fixtures.modelPath)
-        let weights = try Weights(checkpoint: checkpoint)
-        let baseModel = Model(config: checkpoint.config, weights: weights)
+        let baseModel = try LoadedModel(path: Fixtures.modelPath).model
+        let weights = baseModel.weights
         let window = fixture["window"] as! Int
         let ids = try Fixtures.int32s(fixture["window_ids_file"] as! String).map { Int($0) }
         let windows = (0..<evaluatedWindows).map { Array(ids[($0 * window)..<(($0 + 1) * window)]) }

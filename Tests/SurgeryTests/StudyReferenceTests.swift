@@ -111,7 +111,7 @@ struct StudyReconstruction {
         (try Fixtures.json("study/smollm2.json") as! [String: Any])["matrices"] as! [String: Any]
     }
     /// Loaded once for the suite; a missing model is each test's failure, not a crash.
-    static let loaded = Result { try Weights(checkpoint: Checkpoint.open(Fixtures.modelPath)) }
+    static let loaded = Result { try LoadedModel(path: Fixtures.modelPath).model.weights }
     static let checksumLayers = [0, 15, 29]
 
     /// The model cut to the layers whose reconstructions were recorded (layer i of it is

@@ -38,13 +38,13 @@ public enum LayerTensor: String, CaseIterable, Sendable {
     }
 }
 
-public enum ModelTensor {
-    public static let embedding = "model.embed_tokens.weight"
-    public static let finalNorm = "model.norm.weight"
-    public static let outputHead = "lm_head.weight"
+package enum ModelTensor {
+    package static let embedding = "model.embed_tokens.weight"
+    package static let finalNorm = "model.norm.weight"
+    package static let outputHead = "lm_head.weight"
 
     /// Every tensor the forward pass needs, with its shape, in data-flow order.
-    public static func required(_ c: Config) -> [(name: String, shape: [Int])] {
+    package static func required(_ c: Config) -> [(name: String, shape: [Int])] {
         var list: [(String, [Int])] = [(embedding, [c.vocabSize, c.hiddenSize])]
         for layer in 0..<c.layerCount {
             for t in LayerTensor.allCases { list.append((t.name(layer: layer), t.shape(c))) }

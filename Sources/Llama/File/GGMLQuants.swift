@@ -14,7 +14,7 @@ import Tensor
 // MARK: - Types
 
 /// A GGML tensor type id (`enum ggml_type`) as stored in a GGUF tensor info.
-public enum GGMLType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
+package enum GGMLType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
     case f32 = 0, f16 = 1, q4_0 = 2, q4_1 = 3, q5_0 = 6, q5_1 = 7, q8_0 = 8, q8_1 = 9
     case q2_K = 10, q3_K = 11, q4_K = 12, q5_K = 13, q6_K = 14, q8_K = 15
     case iq2_xxs = 16, iq2_xs = 17, iq3_xxs = 18, iq1_s = 19, iq4_nl = 20, iq3_s = 21, iq2_s = 22, iq4_xs = 23
@@ -22,7 +22,7 @@ public enum GGMLType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
     case tq1_0 = 34, tq2_0 = 35, mxfp4 = 39, nvfp4 = 40, q1_0 = 41
 
     /// ggml's name ("Q4_K").
-    public var description: String {
+    package var description: String {
         switch self {
         case .f32: "F32"
         case .f16: "F16"
@@ -62,7 +62,7 @@ public enum GGMLType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
     }
 
     /// (values per block, bytes per block) — ggml's `type_traits` table (`GGML_QUANT_SIZES` in gguf-py).
-    public var blockLayout: (blockSize: Int, blockBytes: Int) {
+    package var blockLayout: (blockSize: Int, blockBytes: Int) {
         let qk = 256   // QK_K: values per super-block of the K-quants
         switch self {
         case .f32: return (1, 4)
@@ -103,7 +103,7 @@ public enum GGMLType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
     }
 
     /// Whether this project can turn the type into Float.
-    public var isDequantizable: Bool {
+    package var isDequantizable: Bool {
         switch self {
         case .f32, .f16, .bf16, .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K: true
         default: false
@@ -111,7 +111,7 @@ public enum GGMLType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
     }
 
     /// The stored-tensor encoding for the types kernels read in place (F32, F16, BF16).
-    public var scalarEncoding: ScalarEncoding? {
+    package var scalarEncoding: ScalarEncoding? {
         switch self {
         case .f32: .float32
         case .f16: .float16

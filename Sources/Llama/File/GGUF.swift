@@ -17,19 +17,19 @@ import Tensor
 // MARK: - Tensor infos
 
 /// One tensor's entry in a GGUF file.
-public struct GGUFTensorInfo: Sendable, Equatable {
-    public let name: String
-    public let type: GGMLType
+package struct GGUFTensorInfo: Sendable, Equatable {
+    package let name: String
+    package let type: GGMLType
     /// GGUF order, fastest-varying first (`ne[0]` is the row length).
-    public let dimensions: [Int]
+    package let dimensions: [Int]
     /// Byte offset from the start of the data section.
-    public let offset: Int
+    package let offset: Int
     /// Bytes the tensor's data take.
-    public let byteCount: Int
+    package let byteCount: Int
 
     /// Row-major (PyTorch) shape: `dimensions` reversed.
-    public var shape: [Int] { dimensions.reversed() }
-    public var count: Int { dimensions.reduce(1, *) }
+    package var shape: [Int] { dimensions.reversed() }
+    package var count: Int { dimensions.reduce(1, *) }
 }
 
 // MARK: - Errors
@@ -132,30 +132,30 @@ public enum GGUFError: Error, Equatable, Sendable, CustomStringConvertible {
 
 /// A GGUF file, memory-mapped and checked on opening. Metadata is decoded; tensor data stay in the
 /// mapping until asked for.
-public final class GGUFFile: Sendable {
-    public static let supportedVersions: [UInt32] = [2, 3]
+package final class GGUFFile: Sendable {
+    package static let supportedVersions: [UInt32] = [2, 3]
     /// The alignment when `general.alignment` is absent.
-    public static let defaultAlignment = 32
+    package static let defaultAlignment = 32
     /// ggml's GGML_MAX_DIMS.
-    public static let maximumDimensions = 4
+    package static let maximumDimensions = 4
     /// Deepest array nesting accepted in metadata (real files nest at most once).
-    public static let maximumArrayNesting = 16
+    package static let maximumArrayNesting = 16
 
-    public let path: String
-    public let version: UInt32
-    public let alignment: Int
+    package let path: String
+    package let version: UInt32
+    package let alignment: Int
     /// Metadata keys in file order.
-    public let metadataKeys: [String]
-    public let metadata: [String: GGUFValue]
+    package let metadataKeys: [String]
+    package let metadata: [String: GGUFValue]
     /// Tensor infos in file order.
-    public let tensors: [GGUFTensorInfo]
+    package let tensors: [GGUFTensorInfo]
     /// Byte offset of the data section from the start of the file.
-    public let dataStart: Int
+    package let dataStart: Int
 
     private let file: MappedFile
     private let tensorIndex: [String: Int]
 
-    public convenience init(path: String) throws {
+    package convenience init(path: String) throws {
         try self.init(file: MappedFile(path: path))
     }
 
@@ -275,13 +275,13 @@ public final class GGUFFile: Sendable {
     // MARK: Lookups
 
     /// Tensor names in file order.
-    public var names: [String] { tensors.map(\.name) }
+    package var names: [String] { tensors.map(\.name) }
 
-    public subscript(key: String) -> GGUFValue? { metadata[key] }
+    package subscript(key: String) -> GGUFValue? { metadata[key] }
 
-    public func contains(_ name: String) -> Bool { tensorIndex[name] != nil }
+    package func contains(_ name: String) -> Bool { tensorIndex[name] != nil }
 
-    public func info(_ name: String) throws(GGUFError) -> GGUFTensorInfo {
+    package func info(_ name: String) throws(GGUFError) -> GGUFTensorInfo {
         guard let index = tensorIndex[name] else { throw .tensorNotFound(file: path, tensor: name) }
         return tensors[index]
     }
@@ -294,7 +294,7 @@ public final class GGUFFile: Sendable {
     }
 
     /// An F32, F16 or BF16 tensor viewed in place (row-major shape), decoded to Float when read.
-    public func storedTensor(_ name: String) throws(GGUFError) -> StoredTensor {
+    package func storedTensor(_ name: String) throws(GGUFError) -> StoredTensor {
         let info = try info(name)
         guard let encoding = info.type.scalarEncoding else {
             throw .notStoredAsFloat(file: path, tensor: name, type: info.type.description,
@@ -305,7 +305,7 @@ public final class GGUFFile: Sendable {
 
     /// The tensor dequantized to Float, row-major shape (GGUF dimensions reversed), in GGUF's own row
     /// order (llama.cpp's Q/K row permutation, if any, is left in place).
-    public func tensor(_ name: String) throws(GGUFError) -> Tensor {
+    package func tensor(_ name: String) throws(GGUFError) -> Tensor {
         let info = try info(name)
         guard info.type.isDequantizable else {
             throw .unsupportedType(file: path, tensor: name, type: info.type.description,

@@ -4,7 +4,7 @@
 // MARK: - Value types
 
 /// A GGUF metadata value type id as stored in the file (u32).
-public enum GGUFValueType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
+package enum GGUFValueType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
     case uint8 = 0, int8 = 1, uint16 = 2, int16 = 3, uint32 = 4, int32 = 5, float32 = 6, bool = 7
     case string = 8, array = 9, uint64 = 10, int64 = 11, float64 = 12
 
@@ -21,7 +21,7 @@ public enum GGUFValueType: UInt32, Sendable, CaseIterable, CustomStringConvertib
         }
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .uint8: "uint8"
         case .int8: "int8"
@@ -43,7 +43,7 @@ public enum GGUFValueType: UInt32, Sendable, CaseIterable, CustomStringConvertib
 // MARK: - Values
 
 /// One metadata value. Arrays keep their element type, so an empty array still says what it holds.
-public enum GGUFValue: Sendable, Equatable {
+package enum GGUFValue: Sendable, Equatable {
     case uint8(UInt8), int8(Int8), uint16(UInt16), int16(Int16)
     case uint32(UInt32), int32(Int32), uint64(UInt64), int64(Int64)
     case float32(Float), float64(Double)
@@ -51,7 +51,7 @@ public enum GGUFValue: Sendable, Equatable {
     case string(String)
     case array(GGUFValueType, [GGUFValue])
 
-    public var type: GGUFValueType {
+    package var type: GGUFValueType {
         switch self {
         case .uint8: .uint8
         case .int8: .int8
@@ -70,7 +70,7 @@ public enum GGUFValue: Sendable, Equatable {
     }
 
     /// Any integer type, exactly (nil for a float, or a UInt64 above `Int.max`).
-    public var int: Int? {
+    package var int: Int? {
         switch self {
         case .uint8(let v): Int(v)
         case .int8(let v): Int(v)
@@ -85,7 +85,7 @@ public enum GGUFValue: Sendable, Equatable {
     }
 
     /// A float32 or float64, exactly.
-    public var double: Double? {
+    package var double: Double? {
         switch self {
         case .float32(let v): Double(v)
         case .float64(let v): v
@@ -94,20 +94,20 @@ public enum GGUFValue: Sendable, Equatable {
     }
 
     /// A float32, or a float64 rounded to Float.
-    public var float: Float? { double.map(Float.init) }
+    package var float: Float? { double.map(Float.init) }
 
-    public var bool: Bool? { if case .bool(let v) = self { v } else { nil } }
-    public var string: String? { if case .string(let v) = self { v } else { nil } }
-    public var array: [GGUFValue]? { if case .array(_, let v) = self { v } else { nil } }
+    package var bool: Bool? { if case .bool(let v) = self { v } else { nil } }
+    package var string: String? { if case .string(let v) = self { v } else { nil } }
+    package var array: [GGUFValue]? { if case .array(_, let v) = self { v } else { nil } }
 
     /// An array of strings (e.g. `tokenizer.ggml.tokens`).
-    public var strings: [String]? {
+    package var strings: [String]? {
         guard case .array(.string, let elements) = self else { return nil }
         return elements.map { if case .string(let s) = $0 { s } else { "" } }
     }
 
     /// An array of integers of any integer type (e.g. `tokenizer.ggml.token_type`).
-    public var ints: [Int]? {
+    package var ints: [Int]? {
         guard case .array(_, let elements) = self else { return nil }
         var result: [Int] = []
         result.reserveCapacity(elements.count)
@@ -119,7 +119,7 @@ public enum GGUFValue: Sendable, Equatable {
     }
 
     /// An array of float32 or float64 (e.g. `tokenizer.ggml.scores`).
-    public var floats: [Float]? {
+    package var floats: [Float]? {
         guard case .array(_, let elements) = self else { return nil }
         var result: [Float] = []
         result.reserveCapacity(elements.count)
@@ -131,7 +131,7 @@ public enum GGUFValue: Sendable, Equatable {
     }
 
     /// A short rendering for messages and `inspect` ("uint32 32", "array of 49152 string").
-    public var summary: String {
+    package var summary: String {
         switch self {
         case .string(let s): "string \"\(s.count > 60 ? String(s.prefix(60)) + "…" : s)\""
         case .array(let type, let elements): "array of \(elements.count) \(type)"

@@ -17,12 +17,12 @@ import Tensor
 // MARK: - Dtypes
 
 /// The element types a safetensors file may hold (the ones this project knows).
-public enum SafetensorsDType: String, Sendable, CaseIterable {
+package enum SafetensorsDType: String, Sendable, CaseIterable {
     case float64 = "F64", float32 = "F32", float16 = "F16", bfloat16 = "BF16"
     case int64 = "I64", int32 = "I32", int16 = "I16", int8 = "I8", uint8 = "U8", bool = "BOOL"
 
     /// Bytes per element.
-    public var byteCount: Int {
+    package var byteCount: Int {
         switch self {
         case .float64, .int64: 8
         case .float32, .int32: 4
@@ -32,7 +32,7 @@ public enum SafetensorsDType: String, Sendable, CaseIterable {
     }
 
     /// The stored-tensor encoding for the dtypes kernels read in place (F32, F16, BF16).
-    public var scalarEncoding: ScalarEncoding? {
+    package var scalarEncoding: ScalarEncoding? {
         switch self {
         case .float32: .float32
         case .float16: .float16
@@ -43,14 +43,14 @@ public enum SafetensorsDType: String, Sendable, CaseIterable {
 }
 
 /// One tensor's entry in a safetensors header.
-public struct SafetensorsTensorInfo: Sendable, Equatable {
-    public let name: String
-    public let dtype: SafetensorsDType
-    public let shape: [Int]
+package struct SafetensorsTensorInfo: Sendable, Equatable {
+    package let name: String
+    package let dtype: SafetensorsDType
+    package let shape: [Int]
     /// Byte range within the data section (the header's `data_offsets`).
-    public let dataOffsets: Range<Int>
+    package let dataOffsets: Range<Int>
 
-    public var count: Int { shape.reduce(1, *) }
+    package var count: Int { shape.reduce(1, *) }
 }
 
 // MARK: - Errors
@@ -149,22 +149,22 @@ public enum SafetensorsError: Error, Equatable, Sendable, CustomStringConvertibl
 // MARK: - One file
 
 /// A safetensors file, memory-mapped and checked on opening.
-public final class SafetensorsFile: Sendable {
+package final class SafetensorsFile: Sendable {
     /// Headers above this are rejected (the reference parser's limit, 100 MB).
-    public static let maximumHeaderLength = 100_000_000
+    package static let maximumHeaderLength = 100_000_000
 
-    public let path: String
+    package let path: String
     /// Tensor names in the order of their bytes in the file.
-    public let names: [String]
+    package let names: [String]
     /// The header's `__metadata__` (empty when absent).
-    public let metadata: [String: String]
+    package let metadata: [String: String]
     /// Byte offset of the data section from the start of the file (8 + header length).
-    public let dataStart: Int
+    package let dataStart: Int
 
     private let file: MappedFile
     private let infos: [String: SafetensorsTensorInfo]
 
-    public convenience init(path: String) throws {
+    package convenience init(path: String) throws {
         try self.init(file: MappedFile(path: path))
     }
 
@@ -297,10 +297,10 @@ public final class SafetensorsFile: Sendable {
 
     // MARK: Lookups
 
-    public func contains(_ name: String) -> Bool { infos[name] != nil }
+    package func contains(_ name: String) -> Bool { infos[name] != nil }
 
     /// Dtype, shape and byte range of a tensor.
-    public func info(_ name: String) throws(SafetensorsError) -> SafetensorsTensorInfo {
+    package func info(_ name: String) throws(SafetensorsError) -> SafetensorsTensorInfo {
         guard let info = infos[name] else { throw .tensorNotFound(file: path, tensor: name) }
         return info
     }
@@ -312,7 +312,7 @@ public final class SafetensorsFile: Sendable {
     }
 
     /// An F32, F16 or BF16 tensor viewed in place, decoded to Float when read.
-    public func storedTensor(_ name: String) throws(SafetensorsError) -> StoredTensor {
+    package func storedTensor(_ name: String) throws(SafetensorsError) -> StoredTensor {
         let info = try info(name)
         guard let encoding = info.dtype.scalarEncoding else {
             throw .wrongDtype(file: path, tensor: name, found: info.dtype.rawValue,
@@ -322,7 +322,7 @@ public final class SafetensorsFile: Sendable {
     }
 
     /// A floating-point tensor (F64, F32, F16 or BF16) decoded to Float. F64 rounds to nearest.
-    public func tensor(_ name: String) throws(SafetensorsError) -> Tensor {
+    package func tensor(_ name: String) throws(SafetensorsError) -> Tensor {
         let info = try info(name)
         if info.dtype == .float64 {
             let bytes = try rawBytes(name)

@@ -22,19 +22,19 @@ import Tensor
 // MARK: - Entries
 
 /// One tensor to write: values or an existing stored tensor, and the dtype to store them in.
-public struct SafetensorsEntry: Sendable {
+package struct SafetensorsEntry: Sendable {
     enum Source: Sendable {
         case values([Float])
         case stored(StoredTensor)
     }
 
-    public let name: String
-    public let shape: [Int]
-    public let dtype: ScalarEncoding
+    package let name: String
+    package let shape: [Int]
+    package let dtype: ScalarEncoding
     let source: Source
 
     /// `tensor`'s values, rounded to `dtype` (to nearest, ties to even).
-    public init(name: String, tensor: Tensor, dtype: ScalarEncoding) {
+    package init(name: String, tensor: Tensor, dtype: ScalarEncoding) {
         self.name = name
         self.shape = tensor.shape
         self.dtype = dtype
@@ -42,7 +42,7 @@ public struct SafetensorsEntry: Sendable {
     }
 
     /// `values` with `shape`, rounded to `dtype`. The count is checked when writing.
-    public init(name: String, shape: [Int], values: [Float], dtype: ScalarEncoding) {
+    package init(name: String, shape: [Int], values: [Float], dtype: ScalarEncoding) {
         self.name = name
         self.shape = shape
         self.dtype = dtype
@@ -50,7 +50,7 @@ public struct SafetensorsEntry: Sendable {
     }
 
     /// A stored tensor, copied byte for byte when `dtype` is its own encoding (the default).
-    public init(name: String, stored: StoredTensor, dtype: ScalarEncoding? = nil) {
+    package init(name: String, stored: StoredTensor, dtype: ScalarEncoding? = nil) {
         self.name = name
         self.shape = stored.shape
         self.dtype = dtype ?? stored.encoding
@@ -149,7 +149,7 @@ extension SafetensorsFile {
     /// Writes `entries` and `metadata` as a safetensors file at `path`, through a temporary file in
     /// the same folder renamed into place when complete. An existing file at `path` is an error
     /// unless `replacing` is true.
-    public static func write(_ entries: [SafetensorsEntry], metadata: [String: String] = [:],
+    package static func write(_ entries: [SafetensorsEntry], metadata: [String: String] = [:],
                              to path: String, replacing: Bool = false) throws {
         let (header, ordered) = try header(for: entries, metadata: metadata)
         if !replacing, access(path, F_OK) == 0 { throw FileAccessError.destinationExists(file: path) }

@@ -11,19 +11,19 @@ import Tensor
 // MARK: - Checkpoint
 
 /// A sharded safetensors checkpoint, with the same lookups as one `SafetensorsFile`.
-public final class ShardedSafetensors: Sendable {
-    public let indexPath: String
+package final class ShardedSafetensors: Sendable {
+    package let indexPath: String
     /// The shards, in file-name order.
-    public let shards: [SafetensorsFile]
+    package let shards: [SafetensorsFile]
     /// Tensor names: shard by shard (file-name order), within a shard in the order of its bytes.
-    public let names: [String]
+    package let names: [String]
     /// The index's `metadata.total_size` when present.
-    public let totalSize: Int?
+    package let totalSize: Int?
 
     private let shardOfTensor: [String: Int]
 
     /// Opens `indexPath` (a `*.safetensors.index.json`) and every shard it names, beside it.
-    public init(indexPath: String) throws {
+    package init(indexPath: String) throws {
         self.indexPath = indexPath
         let indexFile = try MappedFile(path: indexPath)
         let index: JSONValue
@@ -79,23 +79,23 @@ public final class ShardedSafetensors: Sendable {
 
     // MARK: Lookups
 
-    public func contains(_ name: String) -> Bool { shardOfTensor[name] != nil }
+    package func contains(_ name: String) -> Bool { shardOfTensor[name] != nil }
 
     /// The shard holding `name`.
-    public func shard(of name: String) throws(SafetensorsError) -> SafetensorsFile {
+    package func shard(of name: String) throws(SafetensorsError) -> SafetensorsFile {
         guard let number = shardOfTensor[name] else { throw .tensorNotFound(file: indexPath, tensor: name) }
         return shards[number]
     }
 
-    public func info(_ name: String) throws(SafetensorsError) -> SafetensorsTensorInfo {
+    package func info(_ name: String) throws(SafetensorsError) -> SafetensorsTensorInfo {
         try shard(of: name).info(name)
     }
 
-    public func storedTensor(_ name: String) throws(SafetensorsError) -> StoredTensor {
+    package func storedTensor(_ name: String) throws(SafetensorsError) -> StoredTensor {
         try shard(of: name).storedTensor(name)
     }
 
-    public func tensor(_ name: String) throws(SafetensorsError) -> Tensor {
+    package func tensor(_ name: String) throws(SafetensorsError) -> Tensor {
         try shard(of: name).tensor(name)
     }
 }

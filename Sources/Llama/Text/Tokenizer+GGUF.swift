@@ -15,32 +15,32 @@
 /// | addBOSToken      | tokenizer.ggml.add_bos_token (and add_eos_token) |
 /// | addSpacePrefix   | tokenizer.ggml.add_space_prefix  |
 /// | chatTemplate     | tokenizer.chat_template          |
-public struct GGUFTokenizerMetadata: Sendable, Equatable {
+package struct GGUFTokenizerMetadata: Sendable, Equatable {
     /// "gpt2" (byte-level BPE, merges by rank) or "llama" (SentencePiece BPE, merges by score).
-    public var model: String
+    package var model: String
     /// The byte-level split: "gpt2" or "smollm" (digits one by one, then GPT-2's). nil reads as "gpt2".
     /// Ignored for "llama", which has no pre-tokenizer.
-    public var preTokenizer: String?
+    package var preTokenizer: String?
     /// Every token's spelling, by id. Byte-level tokens are in GPT-2's byte alphabet ("Ġthe").
-    public var tokens: [String]
+    package var tokens: [String]
     /// One per token: 1 normal, 2 unknown, 3 control, 4 user-defined, 5 unused, 6 byte.
-    public var tokenTypes: [Int32]?
+    package var tokenTypes: [Int32]?
     /// "left right", best first. Required for "gpt2".
-    public var merges: [String]?
+    package var merges: [String]?
     /// One per token, higher merges first. Required for "llama".
-    public var scores: [Float]?
-    public var bosTokenID: Int?
-    public var eosTokenID: Int?
-    public var unknownTokenID: Int?
-    public var paddingTokenID: Int?
+    package var scores: [Float]?
+    package var bosTokenID: Int?
+    package var eosTokenID: Int?
+    package var unknownTokenID: Int?
+    package var paddingTokenID: Int?
     /// Defaults: true for "llama" (as llama.cpp and transformers assume), false for "gpt2".
-    public var addBOSToken: Bool?
-    public var addEOSToken: Bool?
+    package var addBOSToken: Bool?
+    package var addEOSToken: Bool?
     /// "▁" in front of the text ("llama"; default true). Must not be true for "gpt2".
-    public var addSpacePrefix: Bool?
-    public var chatTemplate: String?
+    package var addSpacePrefix: Bool?
+    package var chatTemplate: String?
 
-    public init(model: String, preTokenizer: String? = nil, tokens: [String], tokenTypes: [Int32]? = nil,
+    package init(model: String, preTokenizer: String? = nil, tokens: [String], tokenTypes: [Int32]? = nil,
                 merges: [String]? = nil, scores: [Float]? = nil, bosTokenID: Int? = nil, eosTokenID: Int? = nil,
                 unknownTokenID: Int? = nil, paddingTokenID: Int? = nil, addBOSToken: Bool? = nil,
                 addEOSToken: Bool? = nil, addSpacePrefix: Bool? = nil, chatTemplate: String? = nil) {
@@ -72,7 +72,7 @@ private enum TokenType: Int32 {
 private let preTokenizerNames: [String: PreTokenizer] = ["gpt2": .gpt2, "smollm": .digitsThenGPT2]
 
 extension Tokenizer {
-    public init(gguf m: GGUFTokenizerMetadata) throws {
+    package init(gguf m: GGUFTokenizerMetadata) throws {
         let n = m.tokens.count
         guard n > 0 else { throw TokenizerError.emptyVocabulary }
 

@@ -136,6 +136,25 @@ private func manifest() throws -> [String: Any] {
         #expect(throws: expected) { _ = try Checkpoint.open(path) }
     }
 
+    /// A .safetensors file opened by itself needs a config.json beside it.
+    @Test func missingConfigBesideSafetensors() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("surgery-checkpoint-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let file = folder.appendingPathComponent("model.safetensors").path
+        try FileManager.default.copyItem(atPath: Fixtures.path("tiny/f32/model.safetensors"), toPath: file)
+        expectError(file, .missingConfig(path: folder.path + "/config.json", model: file))
+        #expect(CheckpointError.missingConfig(path: "a/config.json", model: "a/m.safetensors").description
+                == "a/config.json: no such file; a safetensors model (a/m.safetensors) needs its config.json beside it")
+    }
+
+    /// A config.json that cannot be read (here: a folder of that name).
+    @Test func unreadableConfig() throws {
+        let folder = try tinyFolder { _ in }
+        try FileManager.default.removeItem(atPath: folder + "/config.json")
+        try FileManager.default.createDirectory(atPath: folder + "/config.json", withIntermediateDirectories: false)
+        expectError(folder, .unreadableConfig(path: folder + "/config.json"))
+    }
+
     @Test func missingConfigKey() throws {
         let folder = try tinyFolder { $0.removeValue(forKey: "hidden_size") }
         expectError(folder, .missingConfigKey(path: folder + "/config.json", key: "hidden_size"))

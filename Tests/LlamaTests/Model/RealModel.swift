@@ -3,21 +3,13 @@ import Llama
 import Synchronization
 import TestSupport
 
-struct RealModel: Sendable {
-    let checkpoint: Checkpoint
-    let model: Model
-    let tokenizer: Tokenizer
-}
-
-func realModel() throws -> RealModel {
+func realModel() throws -> LoadedModel {
     try realModelOnce.withLock { cached in
         if let cached { return cached }
-        let checkpoint = try Checkpoint.open(Fixtures.modelPath)
-        let loaded = RealModel(checkpoint: checkpoint, model: try Model(checkpoint: checkpoint),
-                               tokenizer: try checkpoint.tokenizer())
+        let loaded = try LoadedModel(path: Fixtures.modelPath)
         cached = loaded
         return loaded
     }
 }
 
-private let realModelOnce = Mutex<RealModel?>(nil)
+private let realModelOnce = Mutex<LoadedModel?>(nil)
