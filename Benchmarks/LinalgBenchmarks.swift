@@ -12,9 +12,9 @@ private let randomizedRank = 64
 
 func runLinalgBenchmarks() {
     let runs = Int(ProcessInfo.processInfo.environment["LINALG_BENCH_RUNS"] ?? "") ?? 3
-    let python = linalgPeerPython()
+    let peerVersion = linalgPeerVersion()
     print("== Linalg: dense SVD, randomized SVD (rank \(randomizedRank), oversampling 10, 4 power iterations), PCA")
-    print("   median of \(runs) runs; peer \(python.map { "\($0.version)" } ?? "not installed")")
+    print("   median of \(runs) runs; peer \(peerVersion ?? "not installed")")
     print("   seconds (Swift ÷ peer)   exact SVD (U, Σ, Vᵀ)                     randomized SVD              PCA, all components")
     print("   shape         Swift   numpy f32          numpy f64          Swift   sklearn            Swift   sklearn")
     for (m, n) in linalgShapes {
@@ -26,13 +26,13 @@ func runLinalgBenchmarks() {
             let scale = Float(1 / (1 + Double(j) / 32))
             for i in 0..<m { a.scalars[i * n + j] *= scale }
         }
-        let exact = linalgMedian(runs) { _ = try? svd(a) }
-        let randomized = linalgMedian(runs) {
+        let exact = medianSeconds(runs: runs) { _ = try? svd(a) }
+        let randomized = medianSeconds(runs: runs) {
             var r = Xoshiro256StarStar(seed: 1)
             _ = try? randomizedSVD(of: a, rank: randomizedRank, using: &r)
         }
-        let pca = linalgMedian(runs) { _ = try? PCA.fit(a, solver: .exact) }
-        let peer = python.flatMap { linalgPeerTimes($0.path, matrix: a, runs: runs) }
+        let pca = medianSeconds(runs: runs) { _ = try? PCA.fit(a, solver: .exact) }
+        let peer = peerVersion == nil ? nil : linalgPeerTimes(matrix: a, runs: runs)
         func peerCell(_ swift: Double, _ other: Double?) -> String {
             guard let other else { return "     —           " }
             return String(format: "%7.3f (%5.2f×)", other, swift / other)
@@ -43,7 +43,7 @@ func runLinalgBenchmarks() {
               + peerCell(randomized, peer?["randomized"]) + "  " + String(format: "%7.3f", pca) + "   "
               + peerCell(pca, peer?["pca"]))
     }
-    if python != nil {
+    if peerVersion != nil {
         print("   peers: np.linalg.svd(float32 and float64, full_matrices=False) — LAPACK gesdd, divide and conquer;")
         print("   sklearn.utils.extmath.randomized_svd(..., \(randomizedRank),")
         print("   n_oversamples=10, n_iter=4, power_iteration_normalizer='QR'); PCA(svd_solver='full') on float32 (the study);")
@@ -51,32 +51,12 @@ func runLinalgBenchmarks() {
     }
 }
 
-/// Median wall time in seconds of `runs` calls.
-private func linalgMedian(_ runs: Int, _ body: () -> Void) -> Double {
-    var times: [Double] = []
-    for _ in 0..<max(runs, 1) {
-        let start = DispatchTime.now().uptimeNanoseconds
-        body()
-        times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-    }
-    return times.sorted()[times.count / 2]
-}
-
 // MARK: - The Python peer
 
-/// The reference venv's python if present, else python3 from PATH — if numpy, scipy and
-/// scikit-learn import.
-private func linalgPeerPython() -> (path: String, version: String)? {
-    let venv = NSHomeDirectory() + "/.cache/surgery/reference-venv/bin/python"
-    let candidates = FileManager.default.isExecutableFile(atPath: venv) ? [venv, "/usr/bin/env"] : ["/usr/bin/env"]
-    for path in candidates {
-        let arguments = (path == "/usr/bin/env" ? ["python3"] : []) + ["-c",
-            "import numpy, scipy, sklearn, threadpoolctl; print(f'numpy {numpy.__version__}, scipy {scipy.__version__}, scikit-learn {sklearn.__version__}')"]
-        if let output = linalgRun(path, arguments), !output.isEmpty {
-            return (path, output.trimmingCharacters(in: .whitespacesAndNewlines))
-        }
-    }
-    return nil
+/// The peer's versions, if numpy, scipy and scikit-learn import.
+private func linalgPeerVersion() -> String? {
+    let script = "import numpy, scipy, sklearn, threadpoolctl; print(f'numpy {numpy.__version__}, scipy {scipy.__version__}, scikit-learn {sklearn.__version__}')"
+    return runPython(script).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
 }
 
 private let linalgPeerScript = """
@@ -109,31 +89,15 @@ print(json.dumps(out))
 """
 
 /// The peer's median times for one matrix, or nil if the run failed.
-private func linalgPeerTimes(_ python: String, matrix a: Tensor, runs: Int) -> [String: Double]? {
+private func linalgPeerTimes(matrix a: Tensor, runs: Int) -> [String: Double]? {
     let file = NSTemporaryDirectory() + "linalg-bench-\(ProcessInfo.processInfo.processIdentifier).f32"
     defer { try? FileManager.default.removeItem(atPath: file) }
     let bytes = a.scalars.withUnsafeBufferPointer { Data(buffer: $0) }   // little-endian hosts
     guard (try? bytes.write(to: URL(fileURLWithPath: file))) != nil else { return nil }
-    let arguments = (python == "/usr/bin/env" ? ["python3"] : [])
-        + ["-c", linalgPeerScript, file, "\(a.shape[0])", "\(a.shape[1])", "\(runs)", "\(randomizedRank)"]
-    guard let output = linalgRun(python, arguments),
+    let arguments = [file, "\(a.shape[0])", "\(a.shape[1])", "\(runs)", "\(randomizedRank)"]
+    guard let output = runPython(linalgPeerScript, arguments: arguments),
           let line = output.split(separator: "\n").last,
           let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Double]
     else { return nil }
     return object
-}
-
-/// Runs a process and returns its standard output, or nil if it failed.
-private func linalgRun(_ path: String, _ arguments: [String]) -> String? {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = FileHandle.nullDevice
-    do { try process.run() } catch { return nil }
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else { return nil }
-    return String(decoding: data, as: UTF8.self)
 }

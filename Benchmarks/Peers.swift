@@ -2,16 +2,21 @@
 // (numpy, scikit-learn, PyTorch) from the reference venv when it exists, else python3.
 import Foundation
 
-/// Median wall time in seconds of `runs` runs of `body`.
+/// The middle value (the upper of the two middle ones for an even count).
+func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    return sorted[sorted.count / 2]
+}
+
+/// Median wall time in seconds of `runs` runs of `body` (at least one).
 func medianSeconds(runs: Int, _ body: () -> Void) -> Double {
     var times: [Double] = []
-    for _ in 0..<runs {
+    for _ in 0..<max(runs, 1) {
         let start = DispatchTime.now().uptimeNanoseconds
         body()
         times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
     }
-    times.sort()
-    return times[times.count / 2]
+    return median(times)
 }
 
 /// The Python with numpy/scikit-learn/torch: the reference venv if it was built, else python3.
@@ -20,7 +25,8 @@ var pythonForPeers: String {
     return FileManager.default.isExecutableFile(atPath: venv) ? venv : "/usr/bin/env"
 }
 
-/// Runs a Python script and returns its stdout, or nil if it failed.
+/// Runs a Python script with `arguments` (its `sys.argv[1:]`) and returns its stdout, or nil if
+/// Python is missing or the script failed (a missing peer is printed as missing, never an error).
 func runPython(_ script: String, arguments: [String] = []) -> String? {
     let process = Process()
     let python = pythonForPeers

@@ -16,11 +16,6 @@ private let timedRuns = 7
 /// Each timed run repeats the product until it has done about this much work (≥ ~10 ms).
 private let flopsPerRun = 2e9
 
-private func median(_ values: [Double]) -> Double {
-    let sorted = values.sorted()
-    return sorted[sorted.count / 2]
-}
-
 /// Our GFLOP/s for one shape: the median of `timedRuns` runs after one warm-up.
 private func measureOurs(_ shape: GEMMShape) -> Double {
     var state: UInt64 = 0x9E37_79B9_7F4A_7C15
@@ -79,23 +74,11 @@ private func measureNumpy(_ shapes: [GEMMShape]) -> (version: String, gflops: [D
         times.sort()
         print(flops * repeats / times[len(times) // 2] / 1e9)
     """
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", script] + shapes.map { "\($0.m)x\($0.n)x\($0.k)" }
-    let output = Pipe()
-    process.standardOutput = output
-    process.standardError = FileHandle.nullDevice
-    do { try process.run() } catch { return nil }
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
-    guard process.terminationStatus == 0, let version = lines.first, version != "missing" else { return nil }
+    guard let output = runPython(script, arguments: shapes.map { "\($0.m)x\($0.n)x\($0.k)" }) else { return nil }
+    let lines = output.split(separator: "\n").map(String.init)
+    guard let version = lines.first, version != "missing" else { return nil }
     let gflops = lines.dropFirst().compactMap(Double.init)
     return gflops.count == shapes.count ? (version, gflops) : nil
-}
-
-private func formatted(_ value: Double, _ decimals: Int = 1) -> String {
-    String(format: "%.\(decimals)f", value)
 }
 
 func runTensorBenchmarks() {
@@ -106,9 +89,9 @@ func runTensorBenchmarks() {
     print("shape".padding(toLength: 22, withPad: " ", startingAt: 0) + "  ours GFLOP/s  numpy GFLOP/s  ours/numpy")
     for (i, shape) in gemmShapes.enumerated() {
         var line = shape.label.padding(toLength: 22, withPad: " ", startingAt: 0)
-        line += formatted(ours[i]).leftPadded(14)
+        line += format(ours[i]).leftPadded(14)
         if let numpy {
-            line += formatted(numpy.gflops[i]).leftPadded(15) + formatted(ours[i] / numpy.gflops[i], 2).leftPadded(12)
+            line += format(numpy.gflops[i]).leftPadded(15) + format(ours[i] / numpy.gflops[i], digits: 2).leftPadded(12)
         }
         print(line)
     }
