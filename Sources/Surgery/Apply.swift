@@ -17,6 +17,25 @@ public struct SurgeryResult: Sendable {
     public let statistics: [MatrixStatistics]
 
     public var summary: SurgerySummary { SurgerySummary(statistics: statistics) }
+
+    /// The KV cache a latent form of this result would hold, as a fraction of the dense cache:
+    /// Σ_l r_l / Σ_l (k_l + v_l) rows per token, where r_l is the shared rank when k and v share
+    /// a basis, else the kept components of each (its full width when untouched).
+    public var kvCacheFraction: Double {
+        var kept = 0, full = 0
+        for (layer, tensors) in weights.layers.enumerated() {
+            let kRows = tensors.k.shape[0], vRows = tensors.v.shape[0]
+            full += kRows + vRows
+            let k = statistics.first { $0.matrix == MatrixID(layer: layer, target: .k) }
+            let v = statistics.first { $0.matrix == MatrixID(layer: layer, target: .v) }
+            if let k, let v, k.group == v.group {
+                kept += min(k.components, kRows + vRows)
+            } else {
+                kept += min(k?.components ?? kRows, kRows) + min(v?.components ?? vRows, vRows)
+            }
+        }
+        return full == 0 ? 1 : Double(kept) / Double(full)
+    }
 }
 
 /// Progress of long work: `done` of `total` steps, `item` naming the one just finished
@@ -36,36 +55,55 @@ public func apply(_ plan: SurgeryPlan, to weights: Weights) throws(SurgeryError)
 
 // MARK: - The surgeon: one base model, its decompositions cached
 
-/// Holds a base model and the decompositions fitted so far, keyed by group (its matrices and
-/// whether the fit is centred), so any number of plans — thresholds, ranks, centrings — reuse them.
-/// Not thread-safe: use one surgeon from one task.
+/// Holds a base model, its calibration statistics (for the activation basis) and the
+/// decompositions fitted so far, keyed by group and kind of fit, so any number of plans —
+/// thresholds, ranks, centrings — reuse them. Not thread-safe: use one surgeon from one task.
 public final class Surgeon {
     public let base: Weights
+    public let calibration: ActivationStatistics?
     private var cache: [CacheKey: PCA] = [:]
+    private var outputCache: [OutputKey: OutputPCA] = [:]
 
     struct CacheKey: Hashable {
         let group: MatrixGroup
         let centred: Bool
     }
 
-    public init(base: Weights) {
+    struct OutputKey: Hashable {
+        let group: MatrixGroup
+        let balanced: Bool
+    }
+
+    public init(base: Weights, calibration: ActivationStatistics? = nil) {
         self.base = base
+        self.calibration = calibration
     }
 
     /// Decompositions held.
-    public var cachedDecompositions: Int { cache.count }
+    public var cachedDecompositions: Int { cache.count + outputCache.count }
 
     /// Fits every group the plans need that is not cached yet (a sweep calls this once up front,
     /// so progress covers all the decomposition work).
     public func prepare(_ plans: [SurgeryPlan], progress: (SurgeryProgress) -> Void = { _ in }) throws(SurgeryError) {
         var missing: [CacheKey] = []
+        var missingOutputs: [OutputKey] = []
         for plan in plans {
             for group in try plan.groups(for: base) {
-                let key = CacheKey(group: group, centred: plan.centring.isCentred)
-                if cache[key] == nil && !missing.contains(key) { missing.append(key) }
+                switch plan.basis {
+                case .weights:
+                    let key = CacheKey(group: group, centred: plan.centring.isCentred)
+                    if cache[key] == nil && !missing.contains(key) { missing.append(key) }
+                case .activations(let balanced):
+                    let key = OutputKey(group: group, balanced: balanced)
+                    if outputCache[key] == nil && !missingOutputs.contains(key) { missingOutputs.append(key) }
+                }
             }
         }
-        try fit(missing, progress: progress)
+        let total = missing.count + missingOutputs.count
+        try fit(missing) { p in progress(SurgeryProgress(done: p.done, total: total, item: p.item)) }
+        try fitOutputs(missingOutputs) { p in
+            progress(SurgeryProgress(done: missing.count + p.done, total: total, item: p.item))
+        }
     }
 
     /// Applies a plan to the base weights.
@@ -74,24 +112,39 @@ public final class Surgeon {
         var weights = base
         var statistics: [MatrixStatistics] = []
         for group in try plan.groups(for: base) {
-            let fit = cache[CacheKey(group: group, centred: plan.centring.isCentred)]!
-            let n = fit.componentCount(plan.selection)
-            let xHat: Tensor                                                   // (s, f)
-            do { xHat = try fit.reconstruction(components: n, addingMean: plan.centring == .pca) } catch {
-                throw .decompositionFailed(group: group.label, reason: "\(error)")
+            let n: Int, limit: Int, explained: Double
+            let pieces: [Tensor]
+            var energies: [Double?] = Array(repeating: nil, count: group.members.count)
+            switch plan.basis {
+            case .weights:
+                let fit = cache[CacheKey(group: group, centred: plan.centring.isCentred)]!
+                n = fit.componentCount(plan.selection)
+                let xHat: Tensor                                               // (s, f)
+                do { xHat = try fit.reconstruction(components: n, addingMean: plan.centring == .pca) } catch {
+                    throw .decompositionFailed(group: group.label, reason: "\(error)")
+                }
+                (limit, explained, pieces) = (fit.componentCount, fit.explained(components: n), group.split(xHat))
+            case .activations(let balanced):
+                let fit = outputCache[OutputKey(group: group, balanced: balanced)]!
+                n = fit.componentCount(plan.selection)
+                (limit, explained, pieces) = (fit.componentLimit, fit.explained(components: n), group.split(fit.reconstruction(rank: n)))
+                for (index, id) in group.members.enumerated() {
+                    energies[index] = fit.outputEnergyKept(original: base.layers[id.layer][id.target.tensor], reconstructed: pieces[index])
+                }
             }
             let size = FactoredSize(memberSamples: group.members.indices.map { group.sampleRange(ofMember: $0).count },
                                     features: group.featureCount, components: n, withMean: plan.centring == .pca)
-            for (index, (id, matrix)) in zip(group.members, group.split(xHat)).enumerated() {
+            for (index, (id, matrix)) in zip(group.members, pieces).enumerated() {
                 let original = base.layers[id.layer][id.target.tensor]
                 statistics.append(MatrixStatistics(
                     matrix: id, shape: original.shape, group: group.label, groupSize: group.members.count,
-                    orientation: group.orientation, components: n, componentLimit: fit.componentCount,
-                    varianceExplained: fit.explained(components: n),
+                    orientation: group.orientation, components: n, componentLimit: limit,
+                    varianceExplained: explained,
                     relativeError: relativeFrobeniusError(original.scalars, matrix.scalars),
                     denseParameters: original.count, coefficientParameters: size.coefficients[index],
                     groupBasisParameters: size.basis,
-                    basisShare: Double(group.sampleRange(ofMember: index).count) / Double(group.sampleCount)))
+                    basisShare: Double(group.sampleRange(ofMember: index).count) / Double(group.sampleCount),
+                    outputEnergyKept: energies[index]))
                 weights.layers[id.layer][id.target.tensor] = matrix
             }
         }
@@ -129,6 +182,38 @@ public final class Surgeon {
                 done += 1
                 progress(SurgeryProgress(done: done, total: keys.count,
                                          item: "decomposing \(key.group.label)\(key.centred ? "" : " (uncentred)")"))
+            }
+        }
+    }
+
+    /// Fits the output PCAs (activation basis) of the groups, a batch at a time like `fit`.
+    private func fitOutputs(_ keys: [OutputKey], progress: (SurgeryProgress) -> Void) throws(SurgeryError) {
+        guard !keys.isEmpty else { return }
+        guard let calibration else { throw .needsCalibration }
+        guard calibration.layerCount == base.layers.count, calibration.width == base.embedding.shape[1] else {
+            throw .calibrationMismatch(layers: calibration.layerCount, width: calibration.width,
+                                       modelLayers: base.layers.count, modelWidth: base.embedding.shape[1])
+        }
+        let batch = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        var done = 0
+        for start in stride(from: 0, to: keys.count, by: batch) {
+            let slice = Array(keys[start..<min(start + batch, keys.count)])
+            let members = slice.map { key in key.group.members.map { base.layers[$0.layer][$0.target.tensor] } }
+            var results = [Result<OutputPCA, SurgeryError>?](repeating: nil, count: slice.count)
+            results.withUnsafeMutableBufferPointer { buffer in
+                let out = SharedPointer(buffer.baseAddress!)
+                parallelFor(slice.count) { i in
+                    out.base[i] = Result { () throws(SurgeryError) -> OutputPCA in
+                        try OutputPCA(weights: members[i], moment: calibration.moment(layer: slice[i].group.members[0].layer),
+                                      balanced: slice[i].balanced, label: slice[i].group.label)
+                    }
+                }
+            }
+            for (key, result) in zip(slice, results) {
+                outputCache[key] = try result!.get()
+                done += 1
+                progress(SurgeryProgress(done: done, total: keys.count,
+                                         item: "output PCA of \(key.group.label)\(key.balanced ? " (K/V balanced)" : "")"))
             }
         }
     }

@@ -115,11 +115,16 @@ package func xmlEscaped(_ s: String) -> String {
 /// Writes `text` to `path` whole: into `.<name>.partial-<pid>` beside it, then renamed over `path`.
 /// A reader sees the old file or the new one, never a part.
 public func writeWholeFile(_ text: String, to path: String) throws(SurgeryError) {
+    try writeWholeFile(Data(text.utf8), to: path)
+}
+
+/// Writes `data` to `path` whole, as `writeWholeFile(_:to:)` does text.
+package func writeWholeFile(_ data: Data, to path: String) throws(SurgeryError) {
     let url = URL(fileURLWithPath: path)
     let folder = url.deletingLastPathComponent().path
     let temporary = folder + "/." + url.lastPathComponent + ".partial-\(ProcessInfo.processInfo.processIdentifier)"
     do {
-        try Data(text.utf8).write(to: URL(fileURLWithPath: temporary))
+        try data.write(to: URL(fileURLWithPath: temporary))
     } catch {
         throw .cannotWrite(path: path, reason: "\(error)")
     }

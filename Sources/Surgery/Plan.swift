@@ -83,6 +83,27 @@ public enum Centring: String, CaseIterable, Sendable, Codable, CustomStringConve
 
 }
 
+// MARK: - Basis
+
+/// What the components are components of.
+public enum Basis: Hashable, Sendable, CustomStringConvertible {
+    /// PCA of the weight rows: the study's method.
+    case weights
+    /// PCA of what the matrices compute on calibration inputs (the outputs' second moment,
+    /// uncentred); `balanced` scales K to V's output energy first. See `ActivationBasis.swift`.
+    case activations(balanced: Bool)
+
+    public var description: String {
+        switch self {
+        case .weights: "weights"
+        case .activations(false): "activations"
+        case .activations(true): "activations, K/V balanced"
+        }
+    }
+
+    public var usesCalibration: Bool { self != .weights }
+}
+
 // MARK: - Selection
 
 /// How many components each group keeps.
@@ -118,10 +139,13 @@ public struct SurgeryPlan: Hashable, Sendable, CustomStringConvertible {
     public let grouping: Grouping
     public let selection: Selection
     public let centring: Centring
+    public let basis: Basis
 
     /// Checks everything that does not depend on the model; `validate(for:)` checks the rest.
+    /// The activation basis is uncentred (centring `none`), reads the attention input (targets
+    /// among q, k, v) and has no basis across layers (each layer's K and V see their own inputs).
     public init(targets: [SurgeryTarget] = SurgeryTarget.attentionQKV, grouping: Grouping,
-                selection: Selection, centring: Centring = .pca) throws(SurgeryError) {
+                selection: Selection, centring: Centring = .pca, basis: Basis = .weights) throws(SurgeryError) {
         guard !targets.isEmpty else { throw .noTargets }
         var seen: [SurgeryTarget] = []
         for target in targets {
@@ -136,15 +160,25 @@ public struct SurgeryPlan: Hashable, Sendable, CustomStringConvertible {
         if grouping.sharesKV && !(targets.contains(.k) && targets.contains(.v)) {
             throw .sharedKVNeedsKAndV(mode: grouping.description, targets: seen.sorted().map(\.rawValue))
         }
+        if case .activations(let balanced) = basis {
+            guard centring == .none else { throw .centringWithActivations(centring.rawValue) }
+            if let other = seen.first(where: { !SurgeryTarget.attentionQKV.contains($0) }) {
+                throw .activationsOutsideAttentionInput(other.rawValue)
+            }
+            if case .sharedKVLayers = grouping { throw .activationsAcrossLayers }
+            if balanced && !grouping.sharesKV { throw .balanceNeedsSharedKV(mode: grouping.description) }
+        }
         self.targets = seen.sorted()
         self.grouping = grouping
         self.selection = selection
         self.centring = centring
+        self.basis = basis
     }
 
-    /// `q,k,v · shared-kv · variance 0.9 · centring pca`
+    /// `q,k,v · shared-kv · variance 0.9 · centring pca` (and `· basis activations` when not the weights).
     public var description: String {
-        "\(targets.map(\.rawValue).joined(separator: ",")) · \(grouping) · \(selection) · centring \(centring)"
+        let core = "\(targets.map(\.rawValue).joined(separator: ",")) · \(grouping) · \(selection)"
+        return basis == .weights ? core + " · centring \(centring)" : core + " · basis \(basis)"
     }
 
     /// Checks the plan against a model: every targeted tensor is a non-empty matrix, the layer group

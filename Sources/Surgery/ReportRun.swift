@@ -34,6 +34,10 @@ public struct RunReport: Sendable {
     public let prompt: String
     public let maxTokens: Int
     public var generations: [Generation] = []
+    /// Where the activation basis's statistics came from (`self, 16384 tokens`), nil for the weights basis.
+    public var calibration: String?
+    /// The study's weight PCA at the same KV-cache size, evaluated on the same windows, for comparison.
+    public var comparison: (result: SurgeryResult, score: Score)?
 
     public init(modelPath: String, config: Config, parameterCount: Int, result: SurgeryResult, textSource: String,
                 window: Int, windowCount: Int, base: Score, surgered: Score, prompt: String, maxTokens: Int) {
@@ -63,13 +67,28 @@ public struct RunReport: Sendable {
         out += result.summary.line + "\n"
         if details { out += "\n" + result.markdown() + "\n" }
 
+        if let calibration { out += "calibration: \(calibration)\n" }
+        out += "KV cache of a latent form: \(fixed(100 * result.kvCacheFraction, 1))% of the dense cache\n"
+        if result.plan.basis != .weights { out += "\n" + layerTable(full: details) }
+
         out += "\n## Evaluation (\(textSource), \(windowCount) windows of \(window), \(surgered.scoredTokens) tokens scored)\n\n"
-        out += "| | base | surgered |\n|---|---:|---:|\n"
-        out += "| perplexity | \(fixed(base.perplexity, 3)) | \(fixed(surgered.perplexity, 3)) |\n"
-        out += "| Δ perplexity | | \(signed(surgered.perplexity - base.perplexity, 3))"
-            + " (\(signed(100 * (surgered.perplexity / base.perplexity - 1), 1))%) |\n"
-        out += "| KL(base ‖ surgered), nats/token | | \(fixed(surgered.meanKL, 4)) |\n"
-        out += "| top-1 agreement with base | | \(fixed(100 * surgered.top1Agreement, 1))% |\n"
+        var columns = [("surgered", surgered, result)]
+        if let comparison { columns.append(("weights basis, same KV cache", comparison.score, comparison.result)) }
+        if comparison != nil { columns[0].0 = "\(result.plan.basis) basis" }
+        func row(_ name: String, _ cell: (Score, SurgeryResult) -> String, base baseCell: String = "") -> String {
+            "| \(name) | \(baseCell) | " + columns.map { cell($0.1, $0.2) }.joined(separator: " | ") + " |\n"
+        }
+        out += "| | base | " + columns.map(\.0).joined(separator: " | ") + " |\n"
+        out += "|---|---:|" + columns.map { _ in "---:|" }.joined() + "\n"
+        out += row("perplexity", { s, _ in fixed(s.perplexity, 3) }, base: fixed(base.perplexity, 3))
+        out += row("Δ perplexity", { s, _ in
+            "\(signed(s.perplexity - base.perplexity, 3)) (\(signed(100 * (s.perplexity / base.perplexity - 1), 1))%)" })
+        out += row("KL(base ‖ surgered), nats/token", { s, _ in fixed(s.meanKL, 4) })
+        out += row("top-1 agreement with base", { s, _ in "\(fixed(100 * s.top1Agreement, 1))%" })
+        out += row("KV cache (latent form)", { _, r in "\(fixed(100 * r.kvCacheFraction, 1))%" }, base: "100%")
+        if let comparison, comparison.score.meanKL > 0, surgered.meanKL > 0 {
+            out += "\nKL of the weights basis ÷ KL of the \(result.plan.basis) basis: \(fixed(comparison.score.meanKL / surgered.meanKL, 1))×\n"
+        }
 
         out += "\n## Generations (greedy, \(maxTokens) tokens, chat template)\n\n"
         out += "prompt: \(prompt)\n"
@@ -80,6 +99,31 @@ public struct RunReport: Sendable {
             } else {
                 out += g.text.split(separator: "\n", omittingEmptySubsequences: false).map { "> " + $0 }.joined(separator: "\n") + "\n"
             }
+        }
+        return out
+    }
+}
+
+extension RunReport {
+    /// Per layer: the rank kept and the output energy each matrix keeps on the calibration text;
+    /// the layers that keep least come first in the note below the table.
+    func layerTable(full: Bool) -> String {
+        let byLayer = Dictionary(grouping: result.statistics, by: \.matrix.layer)
+        var out = ""
+        if full {
+            out += "| layer | matrix | rank | of | output energy kept | relative weight error |\n|---:|---|---:|---:|---:|---:|\n"
+            for layer in byLayer.keys.sorted() {
+                for s in byLayer[layer]! {
+                    out += "| \(layer) | \(s.matrix.target) | \(s.components) | \(s.componentLimit) | "
+                        + "\(s.outputEnergyKept.map { fixed(100 * $0, 2) + "%" } ?? "—") | \(fixed(s.relativeError, 4)) |\n"
+                }
+            }
+        }
+        let worst = result.statistics.filter { $0.outputEnergyKept != nil }
+            .sorted { $0.outputEnergyKept! < $1.outputEnergyKept! }.prefix(3)
+        if !worst.isEmpty {
+            out += "\nleast output energy kept: " + worst.map { "\($0.matrix) \(fixed(100 * $0.outputEnergyKept!, 2))%" }
+                .joined(separator: ", ") + "\n"
         }
         return out
     }

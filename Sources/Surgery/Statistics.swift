@@ -36,10 +36,14 @@ public struct MatrixStatistics: Sendable, Equatable {
     public let groupBasisParameters: Int
     /// sᵢ / s: the share of the group's basis attributed to this matrix.
     public let basisShare: Double
+    /// Activation basis only: 1 − ‖(W − Ŵ)X‖²_F / ‖W X‖²_F over the calibration inputs X, this
+    /// matrix's own output energy kept.
+    public let outputEnergyKept: Double?
 
     public init(matrix: MatrixID, shape: [Int], group: String, groupSize: Int, orientation: Orientation,
                 components: Int, componentLimit: Int, varianceExplained: Double, relativeError: Double,
-                denseParameters: Int, coefficientParameters: Int, groupBasisParameters: Int, basisShare: Double) {
+                denseParameters: Int, coefficientParameters: Int, groupBasisParameters: Int, basisShare: Double,
+                outputEnergyKept: Double? = nil) {
         self.matrix = matrix
         self.shape = shape
         self.group = group
@@ -53,6 +57,7 @@ public struct MatrixStatistics: Sendable, Equatable {
         self.coefficientParameters = coefficientParameters
         self.groupBasisParameters = groupBasisParameters
         self.basisShare = basisShare
+        self.outputEnergyKept = outputEnergyKept
     }
 
     /// Coefficients plus this matrix's share of the basis (and mean).

@@ -22,6 +22,19 @@ public enum SurgeryError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A target listed twice.
     case duplicateTarget(String)
 
+    // MARK: The activation basis
+    /// A centring other than `none` with the activation basis (its fit is uncentred).
+    case centringWithActivations(String)
+    /// A target the attention-input statistics do not cover (o, gate, up, down).
+    case activationsOutsideAttentionInput(String)
+    /// The activation basis with a basis shared across layers.
+    case activationsAcrossLayers
+    /// K/V balance without a shared K/V basis.
+    case balanceNeedsSharedKV(mode: String)
+    /// An activation-basis plan on a surgeon without calibration statistics, or with statistics of another model.
+    case needsCalibration
+    case calibrationMismatch(layers: Int, width: Int, modelLayers: Int, modelWidth: Int)
+
     // MARK: The model
     /// The weights have no decoder layers.
     case noLayers
@@ -56,6 +69,18 @@ public enum SurgeryError: Error, Equatable, Sendable, CustomStringConvertible {
             "mode \(mode) shares one basis between k and v, but the targets are \(targets.joined(separator: ",")) (add both k and v)"
         case .duplicateTarget(let name):
             "target \"\(name)\" is listed twice"
+        case .centringWithActivations(let centring):
+            "centring \(centring) has no meaning for the activation basis: it decomposes the outputs' second moment, uncentred (leave the centring out, or use none)"
+        case .activationsOutsideAttentionInput(let target):
+            "the activation basis covers q, k and v (the matrices that read the attention input); \(target) reads another input"
+        case .activationsAcrossLayers:
+            "the activation basis has no basis shared across layers: each layer's K and V read their own inputs, so one basis would not minimise any layer's output error (use shared-kv or separate)"
+        case .balanceNeedsSharedKV(let mode):
+            "K/V balance scales K against V within one shared basis; mode \(mode) has none (use shared-kv)"
+        case .needsCalibration:
+            "the activation basis needs calibration statistics"
+        case .calibrationMismatch(let layers, let width, let modelLayers, let modelWidth):
+            "the calibration statistics are for \(layers) layers of width \(width), the model has \(modelLayers) of width \(modelWidth)"
         case .noLayers:
             "the model has no decoder layers to operate on"
         case .missingTensor(let name, let shape):

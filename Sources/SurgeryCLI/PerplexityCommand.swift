@@ -26,15 +26,15 @@ func runPerplexity(_ arguments: inout Arguments) throws {
 }
 
 /// A UTF-8 text file, with clear errors for a missing, unreadable, empty or non-UTF-8 file.
-func readTextFile(_ path: String) throws -> String {
+func readTextFile(_ path: String, flag: String = "--text") throws -> String {
     var isDirectory = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory else {
-        throw UsageError("--text \(path): no such file")
+        throw UsageError("\(flag) \(path): no such file")
     }
-    guard let data = FileManager.default.contents(atPath: path) else { throw UsageError("--text \(path): cannot read it") }
+    guard let data = FileManager.default.contents(atPath: path) else { throw UsageError("\(flag) \(path): cannot read it") }
     guard let text = String(validating: data, as: UTF8.self) else {
-        throw UsageError("--text \(path): not valid UTF-8")
+        throw UsageError("\(flag) \(path): not valid UTF-8")
     }
-    guard !text.isEmpty else { throw UsageError("--text \(path): the file is empty") }
+    guard !text.isEmpty else { throw UsageError("\(flag) \(path): the file is empty") }
     return text
 }

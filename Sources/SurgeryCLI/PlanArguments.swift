@@ -4,15 +4,30 @@
 // a `UsageError` naming its flag. The library sees no strings.
 import Surgery
 
-/// `--targets q,k,v --mode shared-kv [--layer-group N] (--variance t | --rank r) [--centring pca]`
+/// `--targets q,k,v --mode shared-kv [--layer-group N] (--variance t | --rank r) [--centring pca]
+/// [--basis weights|activations [--kv-balance]]`. The activation basis is uncentred: without
+/// `--centring` it gets `none`.
 func surgeryPlan(_ arguments: inout Arguments) throws -> SurgeryPlan {
     let targets = try targetList(&arguments, "targets")
     let layerGroup = try arguments.optionalInt("layer-group", in: 1...Int.max)
     let grouping = try parseGrouping(arguments.string("mode") ?? "shared-kv", flag: "--mode")
     let selection = try parseSelection(&arguments)
-    let centring = try parseCentring(arguments.string("centring") ?? Centring.pca.rawValue, flag: "--centring")
+    let basis = try parseBasis(arguments.string("basis") ?? "weights", balanced: arguments.flag("kv-balance"), flag: "--basis")
+    let centring = try parseCentring(arguments.string("centring") ?? (basis == .weights ? Centring.pca : .none).rawValue,
+                                     flag: "--centring")
     return try SurgeryPlan(targets: targets, grouping: applying(layerGroup, to: [grouping], flag: "--mode")[0],
-                           selection: selection, centring: centring)
+                           selection: selection, centring: centring, basis: basis)
+}
+
+/// `weights` or `activations`; `--kv-balance` needs `activations`.
+func parseBasis(_ text: String, balanced: Bool, flag: String) throws -> Basis {
+    switch text.trimmed.lowercased() {
+    case "weights":
+        if balanced { throw UsageError("--kv-balance needs --basis activations (it balances K and V output energy)") }
+        return .weights
+    case "activations": return .activations(balanced: balanced)
+    default: throw UsageError("\(flag): unknown basis \"\(text)\" (expected weights or activations)")
+    }
 }
 
 /// `--variance t` or `--rank r`, not both; neither is the study's default threshold. A number

@@ -38,8 +38,9 @@ public final class Model: Sendable {
     }
 
     /// Logits (T, V) for `tokens` placed after the `cache.count` positions already in `cache`,
-    /// which then holds them too. With an empty cache this is prefill.
-    public func forward(_ tokens: [Int], cache: inout KVCache) -> Tensor {
+    /// which then holds them too. With an empty cache this is prefill. An `observer` receives each
+    /// layer's attention and MLP inputs; without one nothing is copied or called.
+    public func forward(_ tokens: [Int], cache: inout KVCache, observer: (any ForwardObserver)? = nil) -> Tensor {
         let c = config
         let t = tokens.count
         precondition(t > 0, "forward needs at least one token")
@@ -70,6 +71,7 @@ public final class Model: Sendable {
         for (index, layer) in weights.layers.enumerated() {
             // Attention block: h += Attention(RMSNorm(h)) · Woᵀ
             rmsNorm(h, layer.inputNorm, epsilon: c.rmsNormEpsilon, rows: t, into: &x)
+            observer?.observe(.attentionInput, layer: index, rows: t, width: d, activations: x)
             linear(x, rows: t, layer.q, into: &q)                 // (T, D) × (H·Dh, D)ᵀ → (T, H·Dh)
             linear(x, rows: t, layer.k, into: &k)                 // (T, D) × (G·Dh, D)ᵀ → (T, G·Dh)
             linear(x, rows: t, layer.v, into: &v)                 // (T, D) × (G·Dh, D)ᵀ → (T, G·Dh)
@@ -87,6 +89,7 @@ public final class Model: Sendable {
 
             // MLP block: h += (SiLU(x·Wgᵀ) ⊙ x·Wuᵀ) · Wdᵀ with x = RMSNorm(h)
             rmsNorm(h, layer.postAttentionNorm, epsilon: c.rmsNormEpsilon, rows: t, into: &x)
+            observer?.observe(.mlpInput, layer: index, rows: t, width: d, activations: x)
             linear(x, rows: t, layer.gate, into: &gate)           // (T, D) × (F, D)ᵀ → (T, F)
             linear(x, rows: t, layer.up, into: &up)               // (T, D) × (F, D)ᵀ → (T, F)
             swiGLU(gate: &gate, up: up)                           // gate ← SiLU(gate) ⊙ up
@@ -102,9 +105,9 @@ public final class Model: Sendable {
     }
 
     /// Logits (T, V) of a fresh sequence: prefill with a cache sized to it.
-    public func logits(_ tokens: [Int]) -> Tensor {
+    public func logits(_ tokens: [Int], observer: (any ForwardObserver)? = nil) -> Tensor {
         var cache = makeCache(capacity: tokens.count)
-        return forward(tokens, cache: &cache)
+        return forward(tokens, cache: &cache, observer: observer)
     }
 
     // MARK: - Rotary position embedding
