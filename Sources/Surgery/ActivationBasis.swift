@@ -88,14 +88,10 @@ struct OutputPCA: Sendable {
 
     var componentLimit: Int { min(vectors.rows, scaledWeights.columns) }
 
-    /// The rank a selection keeps: a rank as given, a threshold the smallest r whose kept energy reaches t.
-    func componentCount(_ selection: Selection) -> Int {
-        switch selection {
-        case .rank(let r): return min(r, componentLimit)
-        case .variance(let t):
-            if t >= 1 { return componentLimit }
-            return (cumulative.firstIndex { $0 >= t } ?? (componentLimit - 1)) + 1
-        }
+    /// The smallest r whose kept energy reaches t (all at t = 1).
+    func components(reaching t: Double) -> Int {
+        if t >= 1 { return componentLimit }
+        return (cumulative.firstIndex { $0 >= t } ?? (componentLimit - 1)) + 1
     }
 
     func explained(components r: Int) -> Double { r == 0 ? 0 : cumulative[min(r, cumulative.count) - 1] }

@@ -108,17 +108,24 @@ public final class Surgeon {
 
     /// Applies a plan to the base weights.
     public func apply(_ plan: SurgeryPlan, progress: (SurgeryProgress) -> Void = { _ in }) throws(SurgeryError) -> SurgeryResult {
+        try apply(plan, onlyLayers: nil, progress: progress)
+    }
+
+    /// Applies a plan to the groups of `onlyLayers` (all when nil); the other layers stay the base's.
+    func apply(_ plan: SurgeryPlan, onlyLayers: Set<Int>?, progress: (SurgeryProgress) -> Void = { _ in }) throws(SurgeryError) -> SurgeryResult {
         try prepare([plan], progress: progress)
         var weights = base
         var statistics: [MatrixStatistics] = []
-        for group in try plan.groups(for: base) {
+        for group in try plan.groups(for: base) where onlyLayers?.contains(group.members[0].layer) ?? true {
             let n: Int, limit: Int, explained: Double
             let pieces: [Tensor]
             var energies: [Double?] = Array(repeating: nil, count: group.members.count)
             switch plan.basis {
             case .weights:
                 let fit = cache[CacheKey(group: group, centred: plan.centring.isCentred)]!
-                n = fit.componentCount(plan.selection)
+                n = plan.selection.components(layer: group.members[0].layer, rows: group.sampleCount, limit: fit.componentCount) {
+                    fit.components(reaching: $0)
+                }
                 let xHat: Tensor                                               // (s, f)
                 do { xHat = try fit.reconstruction(components: n, addingMean: plan.centring == .pca) } catch {
                     throw .decompositionFailed(group: group.label, reason: "\(error)")
@@ -126,7 +133,9 @@ public final class Surgeon {
                 (limit, explained, pieces) = (fit.componentCount, fit.explained(components: n), group.split(xHat))
             case .activations(let balanced):
                 let fit = outputCache[OutputKey(group: group, balanced: balanced)]!
-                n = fit.componentCount(plan.selection)
+                n = plan.selection.components(layer: group.members[0].layer, rows: group.sampleCount, limit: fit.componentLimit) {
+                    fit.components(reaching: $0)
+                }
                 (limit, explained, pieces) = (fit.componentLimit, fit.explained(components: n), group.split(fit.reconstruction(rank: n)))
                 for (index, id) in group.members.enumerated() {
                     energies[index] = fit.outputEnergyKept(original: base.layers[id.layer][id.target.tensor], reconstructed: pieces[index])
@@ -149,6 +158,15 @@ public final class Surgeon {
             }
         }
         return SurgeryResult(plan: plan, weights: weights, statistics: statistics.sorted { $0.matrix < $1.matrix })
+    }
+
+    /// The cumulative kept fraction (variance or output energy) of a group's fit under `plan`, r = 1…limit.
+    func cumulative(of group: MatrixGroup, under plan: SurgeryPlan) throws(SurgeryError) -> [Double] {
+        try prepare([plan])
+        switch plan.basis {
+        case .weights: return cache[CacheKey(group: group, centred: plan.centring.isCentred)]!.cumulativeRatio
+        case .activations(let balanced): return outputCache[OutputKey(group: group, balanced: balanced)]!.cumulative
+        }
     }
 
     /// One group's decomposition, fitted if needed — for spectra and tests.

@@ -20,12 +20,9 @@ extension PCA {
         }
     }
 
-    /// The components a selection keeps: a rank as given (at most all), a threshold by the count rule.
-    func componentCount(_ selection: Selection) -> Int {
-        switch selection {
-        case .rank(let r): return min(r, componentCount)
-        case .variance(let t): return (try? componentCount(forVariance: t)) ?? componentCount   // complete fits never throw
-        }
+    /// The components a threshold t keeps, by Linalg's count rule.
+    func components(reaching t: Double) -> Int {
+        (try? componentCount(forVariance: t)) ?? componentCount                 // complete fits never throw
     }
 
     /// Fraction of the variance (energy) the first n components explain.

@@ -125,6 +125,13 @@ extension SurgeryPlan {
         if case .rank(let r) = selection, let small = groups.first(where: { $0.maxComponents < r }) {
             throw .rankTooLarge(rank: r, limit: small.maxComponents, matrix: small.label)
         }
+        if case .layerRanks(let ranks) = selection {
+            guard ranks.count == layerCount else { throw .layerRanksCount(found: ranks.count, layers: layerCount) }
+            for group in groups {
+                let r = ranks[group.members[0].layer]
+                if r > group.maxComponents { throw .rankTooLarge(rank: r, limit: group.maxComponents, matrix: group.label) }
+            }
+        }
         return groups
     }
 }

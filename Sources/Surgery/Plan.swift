@@ -112,11 +112,30 @@ public enum Selection: Hashable, Sendable, CustomStringConvertible {
     case variance(Double)
     /// Exactly r components in every group.
     case rank(Int)
+    /// A fraction F of the KV cache, uniform: each k/v group keeps round(F · its rows) components
+    /// (at least 1), so Σ_l r_l / Σ_l (rows of k_l and v_l) ≈ F.
+    case kvBudget(Double)
+    /// One rank per layer for every group of that layer (what a budget allocation hands out).
+    case layerRanks([Int])
 
     public var description: String {
         switch self {
         case .variance(let t): "variance \(t)"
         case .rank(let r): "rank \(r)"
+        case .kvBudget(let f): "KV budget \(f) (uniform)"
+        case .layerRanks(let ranks):
+            "ranks per layer (mean \(fixed(Double(ranks.reduce(0, +)) / Double(max(ranks.count, 1)), 1)), min \(ranks.min() ?? 0), max \(ranks.max() ?? 0))"
+        }
+    }
+
+    /// The components one group keeps under this selection: `layer` is the group's first layer,
+    /// `rows` its sample count, `limit` the most it has, `count(t)` the threshold rule of its fit.
+    func components(layer: Int, rows: Int, limit: Int, count: (Double) -> Int) -> Int {
+        switch self {
+        case .variance(let t): min(count(t), limit)
+        case .rank(let r): min(r, limit)
+        case .kvBudget(let f): min(max(1, Int((f * Double(rows)).rounded())), limit)
+        case .layerRanks(let ranks): min(ranks[layer], limit)
         }
     }
 
@@ -155,6 +174,13 @@ public struct SurgeryPlan: Hashable, Sendable, CustomStringConvertible {
         switch selection {
         case .variance(let t): try Selection.checkThreshold(t)
         case .rank(let r): guard r >= 1 else { throw .rankNotPositive(r) }
+        case .kvBudget(let f): guard f > 0 && f <= 1 else { throw .budgetOutOfRange(f) }
+        case .layerRanks(let ranks): if let r = ranks.first(where: { $0 < 1 }) { throw .rankNotPositive(r) }
+        }
+        switch selection {
+        case .kvBudget, .layerRanks:
+            if let other = seen.first(where: { $0 != .k && $0 != .v }) { throw .budgetCoversKV(other.rawValue) }
+        default: break
         }
         if case .sharedKVLayers(let n?) = grouping, n < 1 { throw .layerGroupNotPositive(n) }
         if grouping.sharesKV && !(targets.contains(.k) && targets.contains(.v)) {

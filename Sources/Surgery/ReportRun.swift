@@ -36,8 +36,23 @@ public struct RunReport: Sendable {
     public var generations: [Generation] = []
     /// Where the activation basis's statistics came from (`self, 16384 tokens`), nil for the weights basis.
     public var calibration: String?
-    /// The study's weight PCA at the same KV-cache size, evaluated on the same windows, for comparison.
-    public var comparison: (result: SurgeryResult, score: Score)?
+    /// Other surgeries at the same KV-cache size, evaluated on the same windows (uniform ranks
+    /// beside an allocation; the study's weight PCA beside the activation basis).
+    public var comparisons: [Comparison] = []
+    /// The budget allocation that chose the plan's ranks, if one did.
+    public var allocation: KVAllocation?
+
+    public struct Comparison: Sendable {
+        public let name: String
+        public let result: SurgeryResult
+        public let score: Score
+
+        public init(name: String, result: SurgeryResult, score: Score) {
+            self.name = name
+            self.result = result
+            self.score = score
+        }
+    }
 
     public init(modelPath: String, config: Config, parameterCount: Int, result: SurgeryResult, textSource: String,
                 window: Int, windowCount: Int, base: Score, surgered: Score, prompt: String, maxTokens: Int) {
@@ -69,12 +84,11 @@ public struct RunReport: Sendable {
 
         if let calibration { out += "calibration: \(calibration)\n" }
         out += "KV cache of a latent form: \(fixed(100 * result.kvCacheFraction, 1))% of the dense cache\n"
-        if result.plan.basis != .weights { out += "\n" + layerTable(full: details) }
+        if result.plan.basis != .weights || allocation != nil { out += "\n" + layerTable(full: details) }
 
         out += "\n## Evaluation (\(textSource), \(windowCount) windows of \(window), \(surgered.scoredTokens) tokens scored)\n\n"
-        var columns = [("surgered", surgered, result)]
-        if let comparison { columns.append(("weights basis, same KV cache", comparison.score, comparison.result)) }
-        if comparison != nil { columns[0].0 = "\(result.plan.basis) basis" }
+        var columns = [(comparisons.isEmpty ? "surgered" : "this plan", surgered, result)]
+        for c in comparisons { columns.append((c.name, c.score, c.result)) }
         func row(_ name: String, _ cell: (Score, SurgeryResult) -> String, base baseCell: String = "") -> String {
             "| \(name) | \(baseCell) | " + columns.map { cell($0.1, $0.2) }.joined(separator: " | ") + " |\n"
         }
@@ -86,8 +100,8 @@ public struct RunReport: Sendable {
         out += row("KL(base ‖ surgered), nats/token", { s, _ in fixed(s.meanKL, 4) })
         out += row("top-1 agreement with base", { s, _ in "\(fixed(100 * s.top1Agreement, 1))%" })
         out += row("KV cache (latent form)", { _, r in "\(fixed(100 * r.kvCacheFraction, 1))%" }, base: "100%")
-        if let comparison, comparison.score.meanKL > 0, surgered.meanKL > 0 {
-            out += "\nKL of the weights basis ÷ KL of the \(result.plan.basis) basis: \(fixed(comparison.score.meanKL / surgered.meanKL, 1))×\n"
+        for c in comparisons where c.score.meanKL > 0 && surgered.meanKL > 0 {
+            out += "\nKL of \(c.name) ÷ KL of this plan: \(fixed(c.score.meanKL / surgered.meanKL, 2))×\n"
         }
 
         out += "\n## Generations (greedy, \(maxTokens) tokens, chat template)\n\n"
@@ -111,11 +125,13 @@ extension RunReport {
         let byLayer = Dictionary(grouping: result.statistics, by: \.matrix.layer)
         var out = ""
         if full {
-            out += "| layer | matrix | rank | of | output energy kept | relative weight error |\n|---:|---|---:|---:|---:|---:|\n"
+            out += "| layer | matrix | rank | of | output energy kept | relative weight error | uniform rank | KL alone at it |\n"
+            out += "|---:|---|---:|---:|---:|---:|---:|---:|\n"
             for layer in byLayer.keys.sorted() {
                 for s in byLayer[layer]! {
                     out += "| \(layer) | \(s.matrix.target) | \(s.components) | \(s.componentLimit) | "
-                        + "\(s.outputEnergyKept.map { fixed(100 * $0, 2) + "%" } ?? "—") | \(fixed(s.relativeError, 4)) |\n"
+                        + "\(s.outputEnergyKept.map { fixed(100 * $0, 2) + "%" } ?? "—") | \(fixed(s.relativeError, 4)) | "
+                        + (allocation.map { "\($0.probeRanks[layer]) | \(fixed($0.probeKL[layer], 4))" } ?? "— | —") + " |\n"
                 }
             }
         }
@@ -124,6 +140,16 @@ extension RunReport {
         if !worst.isEmpty {
             out += "\nleast output energy kept: " + worst.map { "\($0.matrix) \(fixed(100 * $0.outputEnergyKept!, 2))%" }
                 .joined(separator: ", ") + "\n"
+        }
+        if let allocation {
+            let protected = (0..<allocation.ranks.count).sorted {
+                allocation.ranks[$0] - allocation.probeRanks[$0] > allocation.ranks[$1] - allocation.probeRanks[$1]
+            }
+            let most = protected.prefix(4).map { "layer \($0) (\(allocation.probeRanks[$0]) → \(allocation.ranks[$0]))" }
+            let least = protected.suffix(3).reversed().map { "layer \($0) (\(allocation.probeRanks[$0]) → \(allocation.ranks[$0]))" }
+            out += "allocation: protects \(most.joined(separator: ", ")); takes most from \(least.joined(separator: ", "))\n"
+            let worstKL = (0..<allocation.probeKL.count).max { allocation.probeKL[$0] < allocation.probeKL[$1] }!
+            out += "most sensitive alone: layer \(worstKL), KL \(fixed(allocation.probeKL[worstKL], 4)) at rank \(allocation.probeRanks[worstKL])\n"
         }
         return out
     }

@@ -21,6 +21,15 @@ public enum SurgeryError: Error, Equatable, Sendable, CustomStringConvertible {
 
     /// A target listed twice.
     case duplicateTarget(String)
+    /// A KV-cache budget outside (0, 1].
+    case budgetOutOfRange(Double)
+    /// A budget (or per-layer ranks) with a target that is not in the KV cache.
+    case budgetCoversKV(String)
+    /// A budget allocation asked of a plan without a budget, or without one K/V basis per layer.
+    case allocationNeedsBudget
+    case allocationNeedsSharedKV(mode: String)
+    /// Per-layer ranks for a model with another number of layers.
+    case layerRanksCount(found: Int, layers: Int)
 
     // MARK: The activation basis
     /// A centring other than `none` with the activation basis (its fit is uncentred).
@@ -69,6 +78,16 @@ public enum SurgeryError: Error, Equatable, Sendable, CustomStringConvertible {
             "mode \(mode) shares one basis between k and v, but the targets are \(targets.joined(separator: ",")) (add both k and v)"
         case .duplicateTarget(let name):
             "target \"\(name)\" is listed twice"
+        case .budgetOutOfRange(let f):
+            "KV-cache budget \(f) is outside (0, 1]"
+        case .budgetCoversKV(let target):
+            "a KV-cache budget sets the ranks of k and v; \(target) is not in the KV cache (target k,v only, or use a rank or a threshold)"
+        case .allocationNeedsBudget:
+            "a rank allocation needs a KV-cache budget"
+        case .allocationNeedsSharedKV(let mode):
+            "the rank allocation gives each layer's shared K/V basis its rank; mode \(mode) has none (use shared-kv, or uniform ranks)"
+        case .layerRanksCount(let found, let layers):
+            "\(found) per-layer ranks for a model with \(layers) layers"
         case .centringWithActivations(let centring):
             "centring \(centring) has no meaning for the activation basis: it decomposes the outputs' second moment, uncentred (leave the centring out, or use none)"
         case .activationsOutsideAttentionInput(let target):

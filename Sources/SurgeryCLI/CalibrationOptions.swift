@@ -16,12 +16,13 @@ struct CalibrationRequest {
 
     var source: String { path ?? "self" }
 
-    /// Reads the options; with `needed` false (the weights basis) giving them is an error.
+    /// Reads the options; with `needed` false (the weights basis, uniform ranks) giving them is an error.
     init(_ arguments: inout Arguments, needed: Bool) throws {
         let given = arguments.string("calibration")
         let count = try arguments.optionalInt("calibration-tokens", in: 16...100_000_000)
         if !needed, given != nil || count != nil {
-            throw UsageError("--calibration and --calibration-tokens need --basis activations (the weights basis uses no calibration text)")
+            throw UsageError("--calibration and --calibration-tokens need --basis activations or a --kv-budget allocation"
+                             + " (the weights basis at uniform ranks uses no calibration text)")
         }
         path = given.flatMap { $0 == "self" ? nil : $0 }
         tokens = count ?? Self.defaultTokens
@@ -32,9 +33,8 @@ struct CalibrationRequest {
         if let path { text = try readTextFile(path, flag: "--calibration") }
     }
 
-    /// The statistics over the calibration windows, from the cache beside the model when it holds
-    /// them. `evaluated` are the evaluation's windows, for the disjointness rule.
-    func statistics(_ loaded: LoadedModel, evaluation: EvaluationRequest, evaluated: TextWindows) throws -> ActivationStatistics {
+    /// The calibration windows. `evaluated` are the evaluation's windows, for the disjointness rule.
+    func windows(_ loaded: LoadedModel, evaluation: EvaluationRequest, evaluated: TextWindows) throws -> [[Int]] {
         let window = min(Self.window, loaded.model.config.contextLength)
         let wanted = max(1, tokens / window)
         var tokensOfText: [Int]
@@ -64,12 +64,62 @@ struct CalibrationRequest {
                              + "give a longer text or a smaller --calibration-tokens (at least \(window))")
         }
         status("calibration: \(wanted * window) tokens of \(source), \(wanted) windows of \(window)")
+        return windows
+    }
+
+    /// The statistics over the calibration windows, from the cache beside the model when it holds them.
+    func statistics(_ loaded: LoadedModel, windows: [[Int]]) -> ActivationStatistics {
         let clock = ContinuousClock()
         let start = clock.now
         let statistics = ActivationStatistics.load(loaded.model, modelPath: loaded.checkpoint.path, windows: windows,
                                                    progress: windowProgress("calibration"), note: status)
         status("calibration statistics ready in \(fixed((clock.now - start).seconds, 1)) s")
         return statistics
+    }
+}
+
+/// What a command's surgery needs beyond the plan: calibration statistics (activation basis), a
+/// budget allocation (a `--kv-budget` without `--uniform`) and the surgeon holding both.
+struct PreparedSurgery {
+    let surgeon: Surgeon
+    let plan: SurgeryPlan
+    let statistics: ActivationStatistics?
+    let allocation: KVAllocation?
+    let calibrationWindows: [[Int]]
+
+    /// Windows of the calibration text the allocation probes each layer on.
+    static let probeWindows = 2
+
+    static func needsCalibration(_ plan: SurgeryPlan, uniform: Bool) -> Bool {
+        if plan.basis.usesCalibration { return true }
+        if case .kvBudget = plan.selection { return !uniform }
+        return false
+    }
+
+    init(_ plan: SurgeryPlan, uniform: Bool, loaded: LoadedModel, calibration: CalibrationRequest,
+         evaluation: EvaluationRequest, evaluated: TextWindows) throws {
+        calibrationWindows = Self.needsCalibration(plan, uniform: uniform)
+            ? try calibration.windows(loaded, evaluation: evaluation, evaluated: evaluated) : []
+        statistics = plan.basis.usesCalibration ? calibration.statistics(loaded, windows: calibrationWindows) : nil
+        surgeon = Surgeon(base: loaded.model.weights, calibration: statistics)
+        if case .kvBudget(let f) = plan.selection, !uniform {
+            try surgeon.prepare([plan], progress: surgeryProgress)
+            let probe = BaseEvaluation(model: loaded.model, windows: Array(calibrationWindows.prefix(Self.probeWindows)))
+            status("allocating ranks for KV budget \(f): KL of each layer alone at the uniform rank, on \(probe.windows.count) calibration windows")
+            let model = loaded.model
+            let clock = ContinuousClock()
+            let start = clock.now
+            let allocation = try surgeon.allocate(plan, probe: { probe.compare(model.replacingWeights($0)).meanKL }) { done, all in
+                progressLine("allocation: probing layer \(done)/\(all)")
+            }
+            progressDone()
+            status("allocation: \(allocation.plan.selection) in \(fixed((clock.now - start).seconds, 1)) s")
+            self.allocation = allocation
+            self.plan = allocation.plan
+        } else {
+            allocation = nil
+            self.plan = plan
+        }
     }
 }
 

@@ -30,17 +30,17 @@ func parseBasis(_ text: String, balanced: Bool, flag: String) throws -> Basis {
     }
 }
 
-/// `--variance t` or `--rank r`, not both; neither is the study's default threshold. A number
-/// outside (0, 1] is the plan's error (it names the threshold), not a parse error.
+/// `--variance t`, `--rank r` or `--kv-budget F`, one of them; none is the study's default
+/// threshold. A number outside (0, 1] is the plan's error (it names the threshold or budget).
 func parseSelection(_ arguments: inout Arguments) throws -> Selection {
-    let variance = try arguments.optionalNumber("variance")
-    let rank = try arguments.optionalInt("rank", in: 1...Int.max)
-    switch (variance, rank) {
-    case (let t?, nil): return .variance(t)
-    case (nil, let r?): return .rank(r)
-    case (nil, nil): return .variance(Selection.studyVariance)
-    case (let t?, let r?): throw UsageError("give either --variance or --rank, not both (found --variance \(t) and --rank \(r))")
+    var given: [(String, Selection)] = []
+    if let t = try arguments.optionalNumber("variance") { given.append(("--variance \(t)", .variance(t))) }
+    if let r = try arguments.optionalInt("rank", in: 1...Int.max) { given.append(("--rank \(r)", .rank(r))) }
+    if let f = try arguments.optionalNumber("kv-budget") { given.append(("--kv-budget \(f)", .kvBudget(f))) }
+    guard given.count <= 1 else {
+        throw UsageError("give one of --variance, --rank and --kv-budget (found \(given.map(\.0).joined(separator: " and ")))")
     }
+    return given.first?.1 ?? .variance(Selection.studyVariance)
 }
 
 // MARK: - Lists

@@ -5,9 +5,10 @@ import Llama
 import Surgery
 
 func runStudy(_ arguments: inout Arguments) throws {
-    let plan = try surgeryPlan(&arguments)
+    let requested = try surgeryPlan(&arguments)
+    let uniform = try uniformFlag(&arguments, requested)
     var evaluation = try EvaluationRequest(&arguments)
-    var calibration = try CalibrationRequest(&arguments, needed: plan.basis.usesCalibration)
+    var calibration = try CalibrationRequest(&arguments, needed: PreparedSurgery.needsCalibration(requested, uniform: uniform))
     let prompt = arguments.string("prompt") ?? "What is machine learning?"
     let maxTokens = try arguments.int("max-tokens", default: 96, in: 1...100_000)
     let details = arguments.flag("details")
@@ -17,14 +18,14 @@ func runStudy(_ arguments: inout Arguments) throws {
     let path = modelPath(arguments)
 
     let loaded = try loadModel(path)
-    status("plan: \(plan)")
-    try plan.validate(for: loaded.model.weights)
+    status("plan: \(requested)")
+    try requested.validate(for: loaded.model.weights)
 
     let text = try evaluation.windows(loaded)
     let base = BaseEvaluation(model: loaded.model, windows: text.windows, progress: windowProgress("base model"))
-    let statistics = plan.basis.usesCalibration
-        ? try calibration.statistics(loaded, evaluation: evaluation, evaluated: text) : nil
-    let surgeon = Surgeon(base: loaded.model.weights, calibration: statistics)
+    let prepared = try PreparedSurgery(requested, uniform: uniform, loaded: loaded, calibration: calibration,
+                                       evaluation: evaluation, evaluated: text)
+    let (surgeon, plan) = (prepared.surgeon, prepared.plan)
     let result = try surgeon.apply(plan, progress: surgeryProgress)
     let surgered = loaded.model.replacingWeights(result.weights)
     let score = base.compare(surgered, progress: windowProgress("surgered model"))
@@ -32,14 +33,14 @@ func runStudy(_ arguments: inout Arguments) throws {
                            parameterCount: ModelSummary(loaded.checkpoint).totalParameters, result: result,
                            textSource: evaluation.source, window: text.window, windowCount: text.windows.count,
                            base: base.score, surgered: score, prompt: prompt, maxTokens: maxTokens)
-    if let statistics {
-        report.calibration = "\(calibration.source), \(statistics.tokenCount) tokens"
-        if let comparisonPlan = try weightsComparison(plan, result: result) {
-            status("comparison: \(comparisonPlan)")
-            let other = try surgeon.apply(comparisonPlan, progress: surgeryProgress)
-            report.comparison = (other, base.compare(loaded.model.replacingWeights(other.weights),
-                                                    progress: windowProgress("weights-basis model")))
-        }
+    if let statistics = prepared.statistics { report.calibration = "\(calibration.source), \(statistics.tokenCount) tokens" }
+    report.allocation = prepared.allocation
+    for (name, other) in try comparisons(requested, allocated: prepared.allocation != nil, result: result) {
+        status("comparison: \(name): \(other)")
+        let otherResult = try surgeon.apply(other, progress: surgeryProgress)
+        report.comparisons.append(RunReport.Comparison(
+            name: name, result: otherResult,
+            score: base.compare(loaded.model.replacingWeights(otherResult.weights), progress: windowProgress(name))))
     }
 
     let chat = try loaded.tokenizer.chatTemplate().render([ChatMessage(.user, prompt)])
@@ -55,14 +56,36 @@ func runStudy(_ arguments: inout Arguments) throws {
     print(report.markdown(details: details))
 }
 
-/// The study's weight PCA at the same KV-cache size as an activation-basis result: the same
-/// targets and mode, at the mean rank the result kept (equal when the ranks were uniform), centring
-/// `pca`. nil when q is among the targets with a threshold (its ranks are not a KV-cache size).
-func weightsComparison(_ plan: SurgeryPlan, result: SurgeryResult) throws -> SurgeryPlan? {
-    let ranks = result.statistics.map(\.components)
-    if plan.targets.contains(.q), case .variance = plan.selection { return nil }
-    guard !ranks.isEmpty else { return nil }
-    let mean = Int((Double(ranks.reduce(0, +)) / Double(ranks.count)).rounded())
-    return try SurgeryPlan(targets: plan.targets, grouping: plan.grouping, selection: .rank(max(1, mean)),
-                           centring: .pca, basis: .weights)
+/// `--uniform`: a budget's ranks the same in every layer, not allocated (only with `--kv-budget`).
+func uniformFlag(_ arguments: inout Arguments, _ plan: SurgeryPlan) throws -> Bool {
+    let uniform = arguments.flag("uniform")
+    if uniform, case .kvBudget = plan.selection {} else if uniform {
+        throw UsageError("--uniform goes with --kv-budget (it keeps the budget's ranks the same in every layer)")
+    }
+    return uniform
+}
+
+/// What `run` evaluates beside the plan, at the same KV-cache size: for an allocated budget the
+/// same basis with uniform ranks; for the activation basis the study's weight PCA (centring `pca`)
+/// at the same budget or the mean rank kept. None when q is among the targets with a threshold
+/// (its ranks are not a KV-cache size) or for the weights basis at uniform ranks.
+func comparisons(_ plan: SurgeryPlan, allocated: Bool, result: SurgeryResult) throws -> [(String, SurgeryPlan)] {
+    var out: [(String, SurgeryPlan)] = []
+    if allocated {
+        out.append(("uniform ranks", try SurgeryPlan(targets: plan.targets, grouping: plan.grouping, selection: plan.selection,
+                                                     centring: plan.centring, basis: plan.basis)))
+    }
+    guard plan.basis != .weights else { return out }
+    let selection: Selection
+    switch plan.selection {
+    case .kvBudget: selection = plan.selection
+    case .variance where plan.targets.contains(.q): return out
+    default:
+        let ranks = result.statistics.map(\.components)
+        guard !ranks.isEmpty else { return out }
+        selection = .rank(max(1, Int((Double(ranks.reduce(0, +)) / Double(ranks.count)).rounded())))
+    }
+    out.append(("weights basis", try SurgeryPlan(targets: plan.targets, grouping: plan.grouping, selection: selection,
+                                                 centring: .pca, basis: .weights)))
+    return out
 }
