@@ -22,7 +22,8 @@ public struct SweepReport: Sendable {
 
     /// The files `write(to:)` produces, in order.
     public static let fileNames = ["sweep.md", "sweep.csv", "sweep.json", "perplexity-vs-threshold.svg",
-                                   "kl-vs-threshold.svg", "perplexity-vs-parameters.svg", "kl-vs-parameters.svg"]
+                                   "kl-vs-threshold.svg", "perplexity-vs-parameters.svg", "kl-vs-parameters.svg",
+                                   "perplexity-vs-kv-cache.svg", "kl-vs-kv-cache.svg"]
 
     /// Writes every file into `directory` (created if needed), each one whole.
     public func write(to directory: String) throws(SurgeryError) {
@@ -40,12 +41,15 @@ public struct SweepReport: Sendable {
         var out = "# PCA surgery sweep of \(targetList)\n\n"
         for (key, value) in context { out += "- \(key): \(value)\n" }
         out += "- base perplexity: \(fixed(base.perplexity, 3))\n\n"
-        out += "| mode | centring | threshold | components q | components k/v | factored / dense | rel. error | perplexity | Δ perplexity | KL(base‖surgered) | top-1 agreement |\n"
-        out += "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+        out += "| basis | mode | centring | threshold / rank / budget | components q | components k/v (min–max) | KV cache | factored / dense | rel. error | perplexity | Δ perplexity | KL(base‖surgered) | top-1 agreement |\n"
+        out += "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
         for r in rows {
+            let range = r.componentRangeKV.map { " (\($0.lowerBound)–\($0.upperBound))" } ?? ""
             let cells = [
-                "\(r.point.grouping)", "\(r.point.centring)", fixed(r.point.threshold, 2),
-                r.meanComponentsQ.map { fixed($0, 1) } ?? "–", r.meanComponentsKV.map { fixed($0, 1) } ?? "–",
+                "\(r.point.basis)", "\(r.point.grouping)", "\(r.point.centring)",
+                r.point.selectionCell + (r.allocated ? " (allocated)" : ""),
+                r.meanComponentsQ.map { fixed($0, 1) } ?? "–", (r.meanComponentsKV.map { fixed($0, 1) } ?? "–") + range,
+                fixed(100 * r.kvCacheFraction, 1) + "%",
                 fixed(r.factoredParameterRatio, 3), fixed(r.meanRelativeError, 4),
                 significant(r.evaluation.perplexity, 5), (r.deltaPerplexity >= 0 ? "+" : "") + significant(r.deltaPerplexity, 4),
                 significant(r.evaluation.meanKL, 4), fixed(r.evaluation.top1Agreement, 4),
@@ -53,7 +57,8 @@ public struct SweepReport: Sendable {
             out += "| " + cells.joined(separator: " | ") + " |\n"
         }
         out += "\nComponents are means over layers (k/v: over all k and v matrices). Factored / dense counts "
-        out += "each group's basis (and mean, under centring pca) once, plus every matrix's coefficients.\n"
+        out += "each group's basis (and mean, under centring pca) once, plus every matrix's coefficients. "
+        out += "KV cache: Σ_l r_l / Σ_l (rows of k_l and v_l), what a latent form would cache per token.\n"
         return out
     }
 
@@ -61,17 +66,25 @@ public struct SweepReport: Sendable {
 
     public static let csvColumns = ["mode", "centring", "threshold", "mean_components_q", "mean_components_kv",
                                     "factored_parameter_ratio", "mean_relative_error", "perplexity",
-                                    "delta_perplexity", "kl", "top1_agreement"]
+                                    "delta_perplexity", "kl", "top1_agreement", "basis", "selection",
+                                    "allocated", "kv_cache_fraction", "min_components_kv", "max_components_kv"]
 
     /// One header line, one line per row; numbers in full (shortest round-trip) precision.
     public func csv() -> String {
         var out = Self.csvColumns.joined(separator: ",") + "\n"
         for r in rows {
-            let fields = [
-                csvField("\(r.point.grouping)"), "\(r.point.centring)", exact(r.point.threshold),
+            let low: String = r.componentRangeKV.map { "\($0.lowerBound)" } ?? ""
+            let high: String = r.componentRangeKV.map { "\($0.upperBound)" } ?? ""
+            let selection = r.point.selection
+            var threshold = ""
+            if case .variance(let t) = selection { threshold = exact(t) }
+            let fields: [String] = [
+                csvField("\(r.point.grouping)"), "\(r.point.centring)", threshold,
                 r.meanComponentsQ.map(exact) ?? "", r.meanComponentsKV.map(exact) ?? "",
                 exact(r.factoredParameterRatio), exact(r.meanRelativeError), exact(r.evaluation.perplexity),
                 exact(r.deltaPerplexity), exact(r.evaluation.meanKL), exact(r.evaluation.top1Agreement),
+                csvField("\(r.point.basis)"), csvField(r.point.selectionCell), r.allocated ? "true" : "false",
+                exact(r.kvCacheFraction), low, high,
             ]
             out += fields.joined(separator: ",") + "\n"
         }
@@ -90,7 +103,11 @@ public struct SweepReport: Sendable {
         out += rows.map { r in
             let fields = [
                 ("mode", jsonString("\(r.point.grouping)")), ("centring", jsonString("\(r.point.centring)")),
-                ("threshold", jsonNumber(r.point.threshold)),
+                ("threshold", jsonNumber(r.point.threshold)), ("basis", jsonString("\(r.point.basis)")),
+                ("selection", jsonString(r.point.selectionCell)), ("allocated", r.allocated ? "true" : "false"),
+                ("kv_cache_fraction", jsonNumber(r.kvCacheFraction)),
+                ("min_components_kv", jsonNumber(r.componentRangeKV.map { Double($0.lowerBound) })),
+                ("max_components_kv", jsonNumber(r.componentRangeKV.map { Double($0.upperBound) })),
                 ("mean_components_q", jsonNumber(r.meanComponentsQ)), ("mean_components_kv", jsonNumber(r.meanComponentsKV)),
                 ("factored_parameter_ratio", jsonNumber(r.factoredParameterRatio)),
                 ("mean_relative_error", jsonNumber(r.meanRelativeError)),
@@ -107,17 +124,18 @@ public struct SweepReport: Sendable {
 
     /// The four figures, named as in `fileNames`.
     public func plots() -> [(name: String, svg: String)] {
-        let subtitle = "PCA surgery of \(targetList) · one line per mode and centring · base perplexity \(fixed(base.perplexity, 2))"
-        func chart(_ title: String, x: String, xOf: (SweepRow) -> Double, y: String, yOf: (SweepRow) -> Double,
+        let subtitle = "PCA surgery of \(targetList) · one line per basis, mode and centring · base perplexity \(fixed(base.perplexity, 2))"
+        func chart(_ title: String, x: String, xOf: (SweepRow) -> Double?, y: String, yOf: (SweepRow) -> Double,
                    reference: SVGPlot.ReferenceLine?, denseLine: Bool = false) -> String {
             var plot = SVGPlot(title: title, subtitle: subtitle, xLabel: x, yLabel: y, xScale: .linear, yScale: .log)
             plot.series = seriesKeys.enumerated().map { index, key in
-                let points = rows.filter { $0.point.grouping == key.0 && $0.point.centring == key.1 }.map { (x: xOf($0), y: yOf($0)) }
-                let modeIndex = modes.firstIndex(of: key.0) ?? index
-                return SVGPlot.Series(label: "\(key.0) (\(key.1))", points: points,
-                                      color: SVGPlot.palette[modeIndex % SVGPlot.palette.count],
-                                      dashed: key.1 != .pca)
-            }
+                let points = rows.filter { $0.seriesKey == key }.compactMap { r in xOf(r).map { (x: $0, y: yOf(r)) } }
+                    .sorted { $0.x < $1.x }
+                let colour = (modes.firstIndex(of: key.mode) ?? index) + (key.basis == .weights ? 0 : modes.count)
+                let label = key.basis == .weights ? "\(key.mode) (\(key.centring))" : "\(key.mode) (\(key.basis)\(key.allocated ? ", allocated" : ""))"
+                return SVGPlot.Series(label: label, points: points, color: SVGPlot.palette[colour % SVGPlot.palette.count],
+                                      dashed: key.basis == .weights ? key.centring != .pca : !key.allocated)
+            }.filter { !$0.points.isEmpty }
             if let reference { plot.referenceLines = [reference] }
             if denseLine { plot.referenceLines.append(SVGPlot.ReferenceLine(x: 1, label: "dense size")) }
             return plot.render()
@@ -125,6 +143,7 @@ public struct SweepReport: Sendable {
         let baseLine = SVGPlot.ReferenceLine(y: base.perplexity, label: "base \(fixed(base.perplexity, 2))")
         let threshold = "variance threshold (fraction of variance kept)"
         let ratio = "factored / dense parameters of the targeted matrices"
+        let cache = "KV cache of a latent form (fraction of the dense cache)"
         return [
             (Self.fileNames[3], chart("Perplexity against the variance threshold", x: threshold, xOf: { $0.point.threshold },
                                       y: "perplexity (log scale)", yOf: { $0.evaluation.perplexity }, reference: baseLine)),
@@ -134,6 +153,10 @@ public struct SweepReport: Sendable {
                                       y: "perplexity (log scale)", yOf: { $0.evaluation.perplexity }, reference: baseLine, denseLine: true)),
             (Self.fileNames[6], chart("KL(base ‖ surgered) against the factored size", x: ratio, xOf: { $0.factoredParameterRatio },
                                       y: "mean KL per token, nats (log scale)", yOf: { $0.evaluation.meanKL }, reference: nil, denseLine: true)),
+            (Self.fileNames[7], chart("Perplexity against the KV cache", x: cache, xOf: { $0.kvCacheFraction },
+                                      y: "perplexity (log scale)", yOf: { $0.evaluation.perplexity }, reference: baseLine)),
+            (Self.fileNames[8], chart("KL(base ‖ surgered) against the KV cache", x: cache, xOf: { $0.kvCacheFraction },
+                                      y: "mean KL per token, nats (log scale)", yOf: { $0.evaluation.meanKL }, reference: nil)),
         ]
     }
 
@@ -142,12 +165,20 @@ public struct SweepReport: Sendable {
         rows.reduce(into: []) { if !$0.contains($1.point.grouping) { $0.append($1.point.grouping) } }
     }
 
-    /// (mode, centring) pairs in order of first appearance (one line each).
-    private var seriesKeys: [(Grouping, Centring)] {
-        var keys: [(Grouping, Centring)] = []
-        for r in rows where !keys.contains(where: { $0.0 == r.point.grouping && $0.1 == r.point.centring }) {
-            keys.append((r.point.grouping, r.point.centring))
-        }
-        return keys
+    /// (basis, mode, centring, allocated) in order of first appearance (one line each).
+    private var seriesKeys: [SweepRow.SeriesKey] {
+        rows.reduce(into: []) { if !$0.contains($1.seriesKey) { $0.append($1.seriesKey) } }
     }
+}
+
+extension SweepRow {
+    /// What one line of a plot holds in common.
+    struct SeriesKey: Hashable {
+        let basis: Basis
+        let mode: Grouping
+        let centring: Centring
+        let allocated: Bool
+    }
+
+    var seriesKey: SeriesKey { SeriesKey(basis: point.basis, mode: point.grouping, centring: point.centring, allocated: allocated) }
 }

@@ -31,45 +31,92 @@ public struct EvaluationResult: Sendable, Equatable {
 public struct SweepPoint: Hashable, Sendable, CustomStringConvertible {
     public let grouping: Grouping
     public let centring: Centring
-    public let threshold: Double
+    public let basis: Basis
+    public let selection: Selection
 
-    public init(grouping: Grouping, centring: Centring, threshold: Double) {
+    public init(grouping: Grouping, centring: Centring, basis: Basis = .weights, selection: Selection) {
         self.grouping = grouping
         self.centring = centring
-        self.threshold = threshold
+        self.basis = basis
+        self.selection = selection
+    }
+
+    /// The study's point: the weights basis at a variance threshold.
+    public init(grouping: Grouping, centring: Centring, threshold: Double) {
+        self.init(grouping: grouping, centring: centring, selection: .variance(threshold))
+    }
+
+    /// The variance threshold, when the point has one.
+    public var threshold: Double? {
+        if case .variance(let t) = selection { return t }
+        return nil
     }
 
     /// Every combination, modes outermost, then centrings, then thresholds in the order given.
     public static func grid(modes: [Grouping], centrings: [Centring], thresholds: [Double]) -> [SweepPoint] {
-        modes.flatMap { mode in
-            centrings.flatMap { centring in thresholds.map { SweepPoint(grouping: mode, centring: centring, threshold: $0) } }
+        grid(bases: [.weights], modes: modes, centrings: centrings, selections: thresholds.map { .variance($0) })
+    }
+
+    /// Every combination, bases outermost, then modes, centrings and selections. The activation
+    /// basis is uncentred: its points take centring `none` whatever `centrings` says.
+    public static func grid(bases: [Basis], modes: [Grouping], centrings: [Centring], selections: [Selection]) -> [SweepPoint] {
+        bases.flatMap { basis in
+            modes.flatMap { mode in
+                (basis == .weights ? centrings : [.none]).flatMap { centring in
+                    selections.map { SweepPoint(grouping: mode, centring: centring, basis: basis, selection: $0) }
+                }
+            }
         }
     }
 
-    /// `shared-kv · pca · 0.9`
-    public var description: String { "\(grouping) · \(centring) · \(threshold)" }
+    /// `shared-kv · pca · 0.9`, `shared-kv · activations · KV budget 0.5`
+    public var description: String {
+        let chosen = threshold.map { "\($0)" } ?? "\(selection)"
+        return basis == .weights ? "\(grouping) · \(centring) · \(chosen)" : "\(grouping) · \(basis) · \(chosen)"
+    }
+
+    /// `0.9`, `r 192`, `F 0.5`, `F 0.5 (allocated)`: the selection in a table cell.
+    var selectionCell: String {
+        switch selection {
+        case .variance(let t): fixed(t, 2)
+        case .rank(let r): "r \(r)"
+        case .kvBudget(let f): "F \(exact(f))"
+        case .layerRanks: "per layer"
+        }
+    }
 }
 
 /// One finished combination: what the surgery kept and what the model lost.
 public struct SweepRow: Sendable, Equatable {
     public let point: SweepPoint
+    /// Whether a budget allocation chose the ranks (else the point's selection did).
+    public let allocated: Bool
     /// Mean components of q, and of k and v together; nil when not targeted.
     public let meanComponentsQ: Double?
     public let meanComponentsKV: Double?
+    /// Fewest and most components over the k and v matrices; nil when neither was targeted.
+    public let componentRangeKV: ClosedRange<Int>?
     /// factored / dense parameters over the targeted matrices (see `SurgerySummary`).
     public let factoredParameterRatio: Double
     /// Mean ‖W − Ŵ‖/‖W‖ over the targeted matrices.
     public let meanRelativeError: Double
+    /// The KV cache a latent form would hold, as a fraction of the dense one (`SurgeryResult.kvCacheFraction`).
+    public let kvCacheFraction: Double
     public let evaluation: EvaluationResult
     /// perplexity − base perplexity.
     public let deltaPerplexity: Double
 
-    public init(point: SweepPoint, summary: SurgerySummary, evaluation: EvaluationResult, base: EvaluationResult) {
+    public init(point: SweepPoint, summary: SurgerySummary, evaluation: EvaluationResult, base: EvaluationResult,
+                kvCacheFraction: Double = 1, allocated: Bool = false) {
         self.point = point
+        self.allocated = allocated
         meanComponentsQ = summary.meanComponentsQ
         meanComponentsKV = summary.meanComponentsKV
+        let kv = (summary.components[.k] ?? []) + (summary.components[.v] ?? [])
+        componentRangeKV = kv.isEmpty ? nil : kv.min()!...kv.max()!
         factoredParameterRatio = summary.factoredParameterRatio
         meanRelativeError = summary.meanRelativeError
+        self.kvCacheFraction = kvCacheFraction
         self.evaluation = evaluation
         deltaPerplexity = evaluation.perplexity - base.perplexity
     }
@@ -93,8 +140,8 @@ public struct Sweep: Sendable {
     public var plans: [SurgeryPlan] {
         get throws(SurgeryError) {
             try points.map { (point: SweepPoint) throws(SurgeryError) -> SurgeryPlan in
-                try SurgeryPlan(targets: targets, grouping: point.grouping,
-                                selection: .variance(point.threshold), centring: point.centring)
+                try SurgeryPlan(targets: targets, grouping: point.grouping, selection: point.selection,
+                                centring: point.centring, basis: point.basis)
             }
         }
     }
@@ -103,19 +150,24 @@ public struct Sweep: Sendable {
     /// point applies the surgery, calls `evaluate` on the surgered weights and hands the row to
     /// `onRow` before starting the next one. `base` is the base model's own evaluation (its
     /// perplexity is what Δ perplexity is taken against). Errors from `evaluate` or `onRow` stop
-    /// the sweep; the rows already handed over stay with the caller.
+    /// the sweep; the rows already handed over stay with the caller. `allocate`, when given, turns
+    /// each budget plan into the plan to apply (a `Surgeon.allocate` of its ranks).
     @discardableResult
     public func run(on surgeon: Surgeon, base: EvaluationResult,
                     evaluate: (Weights) throws -> EvaluationResult,
+                    allocate: ((SurgeryPlan) throws -> SurgeryPlan)? = nil,
                     progress: (SurgeryProgress) -> Void = { _ in },
                     onRow: (SweepRow) throws -> Void = { _ in }) throws -> [SweepRow] {
         let plans = try self.plans
         for plan in plans { try plan.validate(for: surgeon.base) }
         try surgeon.prepare(plans, progress: progress)
         var rows: [SweepRow] = []
-        for (point, plan) in zip(points, plans) {
+        for (point, planned) in zip(points, plans) {
+            var plan = planned
+            if let allocate, case .kvBudget = plan.selection { plan = try allocate(plan) }
             let result = try surgeon.apply(plan)
-            let row = SweepRow(point: point, summary: result.summary, evaluation: try evaluate(result.weights), base: base)
+            let row = SweepRow(point: point, summary: result.summary, evaluation: try evaluate(result.weights), base: base,
+                               kvCacheFraction: result.kvCacheFraction, allocated: plan.selection != planned.selection)
             rows.append(row)
             try onRow(row)
         }

@@ -34,14 +34,14 @@ struct CalibrationRequest {
     }
 
     /// The calibration windows. `evaluated` are the evaluation's windows, for the disjointness rule.
-    func windows(_ loaded: LoadedModel, evaluation: EvaluationRequest, evaluated: TextWindows) throws -> [[Int]] {
+    func windows(_ loaded: LoadedModel, evaluation: EvaluationRequest?, evaluated: TextWindows?) throws -> [[Int]] {
         let window = min(Self.window, loaded.model.config.contextLength)
         let wanted = max(1, tokens / window)
         var tokensOfText: [Int]
         var skipped = 0
         if let text {
             tokensOfText = loaded.tokenizer.encode(text, addingSpecialTokens: false)
-            if let evaluationPath = evaluation.textPath, sameFile(evaluationPath, path!) {
+            if let evaluationPath = evaluation?.textPath, let evaluated, sameFile(evaluationPath, path!) {
                 skipped = evaluated.windows.count * evaluated.window
                 status("calibration: \(path!) is also the evaluation text; calibrating on its tokens from \(skipped) on, "
                        + "after the \(evaluated.windows.count) evaluated windows")
@@ -97,7 +97,7 @@ struct PreparedSurgery {
     }
 
     init(_ plan: SurgeryPlan, uniform: Bool, loaded: LoadedModel, calibration: CalibrationRequest,
-         evaluation: EvaluationRequest, evaluated: TextWindows) throws {
+         evaluation: EvaluationRequest?, evaluated: TextWindows?) throws {
         calibrationWindows = Self.needsCalibration(plan, uniform: uniform)
             ? try calibration.windows(loaded, evaluation: evaluation, evaluated: evaluated) : []
         statistics = plan.basis.usesCalibration ? calibration.statistics(loaded, windows: calibrationWindows) : nil

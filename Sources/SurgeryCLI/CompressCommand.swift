@@ -6,7 +6,9 @@ import Surgery
 import Tensor
 
 func runCompress(_ arguments: inout Arguments) throws {
-    let plan = try surgeryPlan(&arguments)
+    let requested = try surgeryPlan(&arguments)
+    let uniform = try uniformFlag(&arguments, requested)
+    var calibration = try CalibrationRequest(&arguments, needed: PreparedSurgery.needsCalibration(requested, uniform: uniform))
     guard let out = arguments.string("out") else { throw UsageError("compress needs --out DIR") }
     let dtypeName = arguments.string("dtype") ?? "bf16"
     let dtypes: [String: ScalarEncoding] = ["f32": .float32, "bf16": .bfloat16, "f16": .float16]
@@ -14,12 +16,16 @@ func runCompress(_ arguments: inout Arguments) throws {
         throw UsageError("--dtype must be one of f32, bf16, f16, got \"\(dtypeName)\"")
     }
     try arguments.finish(maxPositionals: 1)
+    try calibration.readText()
     let path = modelPath(arguments)
     try refuseNonEmptyFolder(out, argument: "--out")
 
     let loaded = try loadModel(path)
-    try plan.validate(for: loaded.model.weights)
-    let result = try Surgeon(base: loaded.model.weights).apply(plan, progress: surgeryProgress)
+    try requested.validate(for: loaded.model.weights)
+    let prepared = try PreparedSurgery(requested, uniform: uniform, loaded: loaded, calibration: calibration,
+                                       evaluation: nil, evaluated: nil)
+    let plan = prepared.plan
+    let result = try prepared.surgeon.apply(plan, progress: surgeryProgress)
     status("surgery: \(result.summary.line)")
     let folder = try exportHuggingFace(weights: result.weights, config: loaded.model.config,
                                        tokenizerSource: loaded.checkpoint, dtype: dtype, to: out,

@@ -86,6 +86,34 @@ func thresholdList(_ arguments: inout Arguments, default defaults: [Double]) thr
     return try items.map { try Arguments.parseNumber($0, name: "variances") }
 }
 
+/// `--variances LIST`, `--ranks LIST`, `--kv-budgets LIST`: the points' selections, in that order;
+/// with none of them, the study's thresholds.
+func sweepSelections(_ arguments: inout Arguments) throws -> [Selection] {
+    let ranks = try nonEmptyList(&arguments, "ranks")?.map { item -> Selection in
+        guard let r = Int(item), r >= 1 else { throw UsageError("--ranks: \"\(item)\" is not a positive integer") }
+        return .rank(r)
+    } ?? []
+    let budgets = try nonEmptyList(&arguments, "kv-budgets")?.map { Selection.kvBudget(try Arguments.parseNumber($0, name: "kv-budgets")) } ?? []
+    let thresholds = try thresholdList(&arguments, default: ranks.isEmpty && budgets.isEmpty ? Selection.studyThresholds : [])
+    return thresholds.map { .variance($0) } + ranks + budgets
+}
+
+/// `--bases LIST`: any of weights, activations, activations-balanced (default weights).
+func basisList(_ arguments: inout Arguments) throws -> [Basis] {
+    var bases: [Basis] = []
+    for item in try nonEmptyList(&arguments, "bases") ?? ["weights"] {
+        let basis: Basis
+        switch item.lowercased() {
+        case "weights": basis = .weights
+        case "activations": basis = .activations(balanced: false)
+        case "activations-balanced": basis = .activations(balanced: true)
+        default: throw UsageError("--bases: unknown basis \"\(item)\" (expected any of weights, activations, activations-balanced)")
+        }
+        if !bases.contains(basis) { bases.append(basis) }
+    }
+    return bases
+}
+
 // MARK: - Single values
 
 /// `separate`, `shared-kv`, `shared-kv-layers` or `shared-kv-layers:N`.

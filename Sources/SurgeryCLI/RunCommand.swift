@@ -22,10 +22,10 @@ func runStudy(_ arguments: inout Arguments) throws {
     try requested.validate(for: loaded.model.weights)
 
     let text = try evaluation.windows(loaded)
-    let base = BaseEvaluation(model: loaded.model, windows: text.windows, progress: windowProgress("base model"))
     let prepared = try PreparedSurgery(requested, uniform: uniform, loaded: loaded, calibration: calibration,
                                        evaluation: evaluation, evaluated: text)
     let (surgeon, plan) = (prepared.surgeon, prepared.plan)
+    let base = BaseEvaluation(model: loaded.model, windows: text.windows, progress: windowProgress("base model"))
     let result = try surgeon.apply(plan, progress: surgeryProgress)
     let surgered = loaded.model.replacingWeights(result.weights)
     let score = base.compare(surgered, progress: windowProgress("surgered model"))

@@ -39,14 +39,20 @@ commands:
       both models to --prompt (default "What is machine learning?") side by side.
       --details           also print one row per matrix (components, variance, error, size)
 
-  sweep [MODEL] --out DIR [--variances LIST] [--modes LIST] [--centrings LIST] [--targets LIST]
-        [--layer-group N] [evaluation options]
-      One surgery and evaluation per (mode, centring, threshold); each matrix is decomposed once.
-      Writes sweep.md, sweep.csv, sweep.json and SVG plots (perplexity and KL against the threshold
-      and against the factored-parameter ratio) to DIR, rewritten after every row.
+  sweep [MODEL] --out DIR [--variances LIST] [--ranks LIST] [--kv-budgets LIST] [--bases LIST]
+        [--modes LIST] [--centrings LIST] [--targets LIST] [--layer-group N] [evaluation options]
+      One surgery and evaluation per (basis, mode, centring, selection); each group is decomposed
+      once. Writes sweep.md, sweep.csv, sweep.json and SVG plots (perplexity and KL against the
+      threshold, the factored-parameter ratio and the KV-cache fraction) to DIR, rewritten after
+      every row.
       --variances LIST    default \(thresholdsText) (each in (0, 1])
       --modes LIST        default separate,shared-kv (also shared-kv-layers)
-      --centrings LIST    default pca (also seed, none)
+      --centrings LIST    default pca (also seed, none; the activation basis is always uncentred)
+      --bases LIST        default weights (also activations, activations-balanced)
+      --ranks LIST        also (or instead) one point per rank
+      --kv-budgets LIST   also (or instead) one point per KV-cache fraction in (0, 1], ranks
+                          allocated per layer (--uniform: the same share in every layer)
+      calibration options as for run (--calibration, --calibration-tokens)
       --out DIR           a new or empty folder (required)
 
   spectrum [MODEL] --out DIR [--targets q,k,v] [--centring pca|none]
@@ -71,6 +77,18 @@ surgery options:
   --centring C        pca (default): true PCA, the mean added back; seed: exactly the original
                       study's transform(W)[:, :n] @ components[:n], the mean not added back;
                       none: uncentred truncated SVD, threshold on singular-value energy
+  --kv-budget F       keep a fraction F in (0, 1] of the KV cache (targets k,v only): ranks
+                      allocated per layer by each layer's measured KL on the calibration text
+  --uniform           with --kv-budget: the same share in every layer instead (round(F · rows))
+  --basis B           weights (default): PCA of the weight rows, the study's method;
+                      activations: PCA of what the matrices compute on calibration text
+                      (M = W C Wᵀ, C = Σ x xᵀ of the attention input; uncentred; q, k, v only)
+  --kv-balance        with --basis activations and shared-kv: scale K to V's output energy first
+  --calibration SRC   self (default): the base model's own text from other prompts than the
+                      built-in evaluation text; or a UTF-8 FILE (if it is also --text FILE, the
+                      tokens after the evaluated windows are used). Statistics are cached beside
+                      the model.
+  --calibration-tokens N  calibration tokens, default \(CalibrationRequest.defaultTokens) (windows of \(CalibrationRequest.window))
   PCA takes the rows of the [out, in] weight as samples when rows ≤ cols, else its transpose;
   stacks are always rows as samples.
 

@@ -139,6 +139,25 @@ func temporaryFolder() throws -> URL {
         }
     }
 
+    /// A calibration text that is empty fails before the model loads; one shorter than the tokens
+    /// asked for fails before any evaluation or surgery, naming both counts.
+    @Test func calibrationText() throws {
+        let folder = try temporaryFolder()
+        let empty = folder.appendingPathComponent("empty.txt")
+        try Data().write(to: empty)
+        let short = folder.appendingPathComponent("short.txt")
+        try Data(String(repeating: "A short calibration text. ", count: 40).utf8).write(to: short)
+        let wiki = Fixtures.sharedData + "/wikitext-2-test.txt"
+        let run = ["run", Fixtures.modelPath, "--targets", "k,v", "--basis", "activations", "--rank", "8"]
+        let emptyRun = try surgery(run + ["--calibration", empty.path])
+        #expect(emptyRun.status == 2 && emptyRun.stderr.contains("--calibration \(empty.path): the file is empty"), "\(emptyRun.stderr)")
+        #expect(!emptyRun.stderr.contains("loading"))
+        let shortRun = try surgery(run + ["--text", wiki, "--windows", "1", "--calibration", short.path])
+        #expect(shortRun.status == 2, "\(shortRun.stderr)")
+        #expect(shortRun.stderr.contains("fewer than the 16384 asked for"), "\(shortRun.stderr)")
+        #expect(shortRun.stdout.isEmpty && !shortRun.stderr.contains("base model"))
+    }
+
     /// The surgery options are parsed here, not in the library: every malformed value names its flag,
     /// exits with status 2 before the model is loaded, and writes nothing to stdout.
     @Test func surgeryOptions() throws {
@@ -160,7 +179,22 @@ func temporaryFolder() throws -> URL {
             (["sweep", "--variances", "0.9,abc", "--out", out], "--variances must be a number, got \"abc\""),
             (["sweep", "--variances", "0.9,1.5", "--out", out], "variance threshold 1.5 is outside (0, 1]"),
             (["sweep", "--variances", "", "--out", out], "--variances is empty"),
-            (["run", "--variance", "0.9", "--rank", "3"], "give either --variance or --rank, not both"),
+            (["run", "--variance", "0.9", "--rank", "3"], "give one of --variance, --rank and --kv-budget (found --variance 0.9 and --rank 3)"),
+            (["run", "--targets", "k,v", "--kv-budget", "0"], "KV-cache budget 0.0 is outside (0, 1]"),
+            (["run", "--targets", "k,v", "--kv-budget", "1.5"], "KV-cache budget 1.5 is outside (0, 1]"),
+            (["run", "--kv-budget", "0.5"], "a KV-cache budget sets the ranks of k and v; q is not in the KV cache"),
+            (["run", "--basis", "activation"], "--basis: unknown basis \"activation\" (expected weights or activations)"),
+            (["run", "--basis", "activations", "--centring", "seed"], "centring seed has no meaning for the activation basis"),
+            (["run", "--basis", "activations", "--mode", "shared-kv-layers"], "the activation basis has no basis shared across layers"),
+            (["run", "--basis", "activations", "--targets", "k,o", "--mode", "separate"], "the activation basis covers q, k and v"),
+            (["run", "--kv-balance"], "--kv-balance needs --basis activations"),
+            (["run", "--basis", "activations", "--kv-balance", "--mode", "separate"], "K/V balance scales K against V within one shared basis"),
+            (["run", "--calibration", "self"], "--calibration and --calibration-tokens need --basis activations or a --kv-budget allocation"),
+            (["run", "--uniform", "--rank", "4"], "--uniform goes with --kv-budget"),
+            (["run", "--basis", "activations", "--calibration", "/nonexistent/calibration.txt"], "--calibration /nonexistent/calibration.txt: no such file"),
+            (["run", "--basis", "activations", "--calibration-tokens", "8"], "--calibration-tokens must be an integer in 16…"),
+            (["sweep", "--bases", "weights,pca", "--out", out], "--bases: unknown basis \"pca\""),
+            (["sweep", "--ranks", "4,x", "--out", out], "--ranks: \"x\" is not a positive integer"),
             (["run", "--variance", "ninety"], "--variance must be a number, got \"ninety\""),
             (["run", "--variance", "0"], "variance threshold 0.0 is outside (0, 1]"),
             (["run", "--variance", "1.0000001"], "variance threshold 1.0000001 is outside (0, 1]"),

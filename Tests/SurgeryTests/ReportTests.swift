@@ -91,7 +91,7 @@ let float32RatioSum = 1e-6
         let csv = try String(contentsOfFile: folder + "/sweep.csv", encoding: .utf8).split(separator: "\n")
         #expect(csv.count == 1 + rows.count)
         #expect(csv[0] == SweepReport.csvColumns.joined(separator: ","))
-        #expect(csv.dropFirst().allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false).count == 11 })
+        #expect(csv.dropFirst().allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false).count == SweepReport.csvColumns.count })
         #expect(csv[1].hasPrefix("separate,pca,0.99,"))
 
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/sweep.json"))) as! [String: Any]
