@@ -122,7 +122,7 @@ public enum Selection: Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .variance(let t): "variance \(t)"
         case .rank(let r): "rank \(r)"
-        case .kvBudget(let f): "KV budget \(f) (uniform)"
+        case .kvBudget(let f): "KV budget \(f)"
         case .layerRanks(let ranks):
             "ranks per layer (mean \(fixed(Double(ranks.reduce(0, +)) / Double(max(ranks.count, 1)), 1)), min \(ranks.min() ?? 0), max \(ranks.max() ?? 0))"
         }
