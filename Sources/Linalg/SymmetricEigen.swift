@@ -273,14 +273,15 @@ package func sortedAndOriented(values: [Double], rowsOf vt: Matrix) -> (values: 
     let n = values.count
     precondition(vt.rows == n, "\(n) eigenvalues, \(vt.rows) eigenvectors")
     let order = (0..<n).sorted { values[$0] > values[$1] || (values[$0] == values[$1] && $0 < $1) }
-    var vectors = Matrix(rows: vt.columns, columns: n)
+    let width = vt.columns
+    var rows = Matrix(rows: n, columns: width)
     for (j, source) in order.enumerated() {
         var best = 0
-        for i in 1..<max(vt.columns, 1) where abs(vt[source, i]) > abs(vt[source, best]) { best = i }
+        for i in 1..<max(width, 1) where abs(vt[source, i]) > abs(vt[source, best]) { best = i }
         let sign: Double = vt[source, best] < 0 ? -1 : 1
-        for i in 0..<vt.columns { vectors[i, j] = sign * vt[source, i] }
+        for i in 0..<width { rows[j, i] = sign * vt[source, i] }
     }
-    return (order.map { values[$0] }, vectors)
+    return (order.map { values[$0] }, rows.transposed())
 }
 
 // MARK: - Reference: cyclic Jacobi
