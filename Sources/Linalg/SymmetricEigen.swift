@@ -94,14 +94,6 @@ package func tridiagonalizeReference(_ a: Matrix) -> Tridiagonalization {
     return Tridiagonalization(factors: f, d: d, e: e, tau: tau)
 }
 
-/// The sweep's rows are cut into this many chunks of equal area, each summing its own share of
-/// A₂₂·v; the shares are added in chunk order. A constant (not the core count), so the result is the
-/// same on every machine and with or without threads.
-private let sweepChunks = 4
-/// From this trailing-block size m on (m² ≥ this), the chunks run in parallel: below it the hand-off
-/// costs more than the chunk's work.
-private let parallelSweepMinimum = 96 * 96
-
 /// Same contract as `tridiagonalizeReference`, equal to it up to rounding, with two savings. Only the
 /// lower triangle is kept up to date (half the memory traffic of the level-2 sweeps; vₖ, formed from
 /// column k, is stored in the unused row k). And each step's rank-two update is deferred and fused
@@ -114,25 +106,24 @@ private let parallelSweepMinimum = 96 * 96
 ///              pᵢ += Σⱼ A[i, j]·vⱼ;  pⱼ += A[i, j]·vᵢ for j < i            (p = A₂₂·v from one triangle)
 ///   then:      p ← τₖ·p;  wₖ = p − (τₖ/2)(pᵀvₖ)·vₖ
 ///
-/// The pⱼ updates of different rows meet, so each chunk of rows sums into its own copy of p.
+/// One thread: the sweep streams the triangle through the caches once per step, and sharing it
+/// between two threads needs a hand-off per step (n of them) that a busy machine makes costly (README).
 package func tridiagonalize(_ a: Matrix) -> Tridiagonalization {
     var f = a
     let n = f.rows
     precondition(n == f.columns, "tridiagonalize a square matrix")
     var d = [Double](repeating: 0, count: n), e = [Double](repeating: 0, count: max(n - 1, 0))
     var tau = [Double](repeating: 0, count: max(n - 2, 0))
-    // vₖ₋₁, wₖ₋₁, vₖ (indexed by row), then one share of p per chunk.
-    var workspace = [Double](repeating: 0, count: (3 + sweepChunks) * n)
+    var workspace = [Double](repeating: 0, count: 4 * n)      // vₖ₋₁, wₖ₋₁ (then wₖ), vₖ, p; by row
     f.scalars.withUnsafeMutableBufferPointer { fb in
         workspace.withUnsafeMutableBufferPointer { wb in
-            let matrix = SharedPointer(fb.baseAddress!), work = SharedPointer(wb.baseAddress!)
-            let p = matrix.base
-            var vOld = work.base, wOld = work.base + n, v = work.base + 2 * n
-            let shares = work.base + 3 * n                     // share c at shares[c·n ..< (c+1)·n]
+            let p = fb.baseAddress!
+            var vOld = wb.baseAddress!, v = wb.baseAddress! + 2 * n
+            let w = wb.baseAddress! + n, product = wb.baseAddress! + 3 * n
             for k in 0..<max(n - 2, 0) {
                 let m = n - k - 1                                  // trailing block k+1..<n
                 if k > 0 {
-                    for i in k..<n { p[i * n + k] -= vOld[i] * wOld[k] + wOld[i] * vOld[k] }
+                    for i in k..<n { p[i * n + k] -= vOld[i] * w[k] + w[i] * vOld[k] }
                 }
                 d[k] = p[k * n + k]
                 for i in (k + 1)..<n { v[i] = p[i * n + k] }
@@ -140,43 +131,25 @@ package func tridiagonalize(_ a: Matrix) -> Tridiagonalization {
                 e[k] = beta
                 tau[k] = t
                 for j in (k + 1)..<n { p[k * n + j] = v[j] }       // vₖ kept in row k for forming Q
-                // Chunk c holds rows bounds[c]..<bounds[c+1], about (c/C)·m²/2 of the triangle each.
-                let bounds = (0...sweepChunks).map { c in
-                    k + 1 + Int((Double(m) * (Double(c) / Double(sweepChunks)).squareRoot()).rounded())
-                }
-                let vOldShared = SharedPointer(vOld), wOldShared = SharedPointer(wOld), vShared = SharedPointer(v)
-                let sweep: @Sendable (Int) -> Void = { c in
-                    let p = matrix.base, vOld = vOldShared.base, wOld = wOldShared.base, v = vShared.base
-                    let share = work.base + (3 + c) * n
-                    for j in (k + 1)..<n { share[j] = 0 }
-                    for i in bounds[c]..<bounds[c + 1] {
-                        let row = p + i * n + k + 1, length = i - k        // columns k+1...i
-                        if k > 0 {
-                            axpy(-vOld[i], wOld + k + 1, row, length)
-                            axpy(-wOld[i], vOld + k + 1, row, length)
-                        }
-                        share[i] += dot(row, v + k + 1, length)
-                        axpy(v[i], row, share + k + 1, length - 1)
+                for j in (k + 1)..<n { product[j] = 0 }
+                for i in (k + 1)..<n {
+                    let row = p + i * n + k + 1, length = i - k            // columns k+1...i
+                    if k > 0 {
+                        axpy(-vOld[i], w + k + 1, row, length)
+                        axpy(-w[i], vOld + k + 1, row, length)
                     }
+                    product[i] += dot(row, v + k + 1, length)
+                    axpy(v[i], row, product + k + 1, length - 1)
                 }
-                if m * m >= parallelSweepMinimum {
-                    parallelFor(sweepChunks, sweep)
-                } else {
-                    for c in 0..<sweepChunks { sweep(c) }
-                }
-                // w = τ·Σ shares − (τ/2)(pᵀv)·v, into the slot of wₖ₋₁ (no longer needed).
-                for j in (k + 1)..<n {
-                    var sum = shares[j]
-                    for c in 1..<sweepChunks { sum += shares[c * n + j] }
-                    wOld[j] = t * sum
-                }
-                axpy(-0.5 * t * dot(wOld + k + 1, v + k + 1, m), v + k + 1, wOld + k + 1, m)
+                // p ← τ·p, then wₖ = p − (τ/2)(pᵀv)·v, into the slot of wₖ₋₁ (no longer needed).
+                for j in (k + 1)..<n { w[j] = t * product[j] }
+                axpy(-0.5 * t * dot(w + k + 1, v + k + 1, m), v + k + 1, w + k + 1, m)
                 swap(&vOld, &v)
             }
             if n >= 3 {
                 // The last pending update, on the trailing 2×2 block's lower triangle.
                 for (i, j) in [(n - 2, n - 2), (n - 1, n - 2), (n - 1, n - 1)] {
-                    p[i * n + j] -= vOld[i] * wOld[j] + wOld[i] * vOld[j]
+                    p[i * n + j] -= vOld[i] * w[j] + w[i] * vOld[j]
                 }
             }
             if n >= 2 { d[n - 2] = p[(n - 2) * n + n - 2]; e[n - 2] = p[(n - 1) * n + n - 2] }
