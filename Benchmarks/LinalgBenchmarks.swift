@@ -148,7 +148,7 @@ private let eigenSizes = [384, 576]
 /// the same positive semi-definite Gram matrix M = W·C·Wᵀ, like the real use: W weight-like
 /// (Gaussian, columns decaying as 1/(1 + j/32)), C an input covariance G·Gᵀ/(2n).
 func runSymmetricEigenBenchmarks() {
-    let runs = Int(ProcessInfo.processInfo.environment["LINALG_BENCH_RUNS"] ?? "") ?? 7
+    let runs = Int(ProcessInfo.processInfo.environment["LINALG_BENCH_RUNS"] ?? "") ?? 9
     let python = linalgPeerPython()
     print("== Linalg: symmetric eigendecomposition (all values and vectors, Double), M = W·C·Wᵀ")
     print("   median of \(runs) runs; peer \(python.map { "\($0.version)" } ?? "not installed")")
@@ -163,7 +163,7 @@ func runSymmetricEigenBenchmarks() {
         var m = multiply(multiply(w, c), w, transposeB: true)
         for i in 0..<n { for j in 0..<i { m[i, j] = m[j, i] } }       // exactly symmetric
 
-        _ = try? SymmetricEigen(m)                                    // warm-up
+        for _ in 0..<3 { _ = try? SymmetricEigen(m) }        // warm-up (the first calls also fault in fresh pages)
         let swift = linalgMedian(runs) { _ = try? SymmetricEigen(m) }
         let peer = python.flatMap { eigenPeerTime($0.path, matrix: m, runs: runs) }
         let peerCell = peer.map { String(format: "%15.1f   %13.2f×", $0 * 1e3, swift / $0) } ?? "              —"
