@@ -101,3 +101,78 @@ private func linalgPeerTimes(matrix a: Tensor, runs: Int) -> [String: Double]? {
     else { return nil }
     return object
 }
+
+// MARK: - Symmetric eigendecomposition
+
+/// Sizes of the Gram matrices the surgery decomposes: SmolLM2's stacked K/V rows (384) and model
+/// dimension (576).
+private let eigenSizes = [384, 576]
+
+/// `SymmetricEigen` (values and vectors, Double) beside `np.linalg.eigh` (LAPACK dsyevd, float64) on
+/// the same positive semi-definite Gram matrix M = W·C·Wᵀ, like the real use: W weight-like
+/// (Gaussian, columns decaying as 1/(1 + j/32)), C an input covariance G·Gᵀ/(2n).
+func runSymmetricEigenBenchmarks() {
+    let runs = Int(ProcessInfo.processInfo.environment["LINALG_BENCH_RUNS"] ?? "") ?? 9
+    let peerVersion = linalgPeerVersion()
+    print("== Linalg: symmetric eigendecomposition (all values and vectors, Double), M = W·C·Wᵀ")
+    print("   median of \(runs) runs; peer \(peerVersion ?? "not installed")")
+    print("   n       Swift (ms)   numpy eigh (ms)   Swift ÷ numpy")
+    for n in eigenSizes {
+        var rng = Xoshiro256StarStar(seed: UInt64(n))
+        var w = gaussianMatrix(rows: n, columns: n, using: &rng)
+        for i in 0..<n { for j in 0..<n { w[i, j] /= 1 + Double(j) / 32 } }
+        let g = gaussianMatrix(rows: n, columns: 2 * n, using: &rng)
+        var c = multiply(g, g, transposeB: true)
+        for i in 0..<(n * n) { c.scalars[i] /= Double(2 * n) }
+        var m = multiply(multiply(w, c), w, transposeB: true)
+        for i in 0..<n { for j in 0..<i { m[i, j] = m[j, i] } }       // exactly symmetric
+
+        for _ in 0..<3 { _ = try? SymmetricEigen(m) }        // warm-up (the first calls also fault in fresh pages)
+        let swift = medianSeconds(runs: runs) { _ = try? SymmetricEigen(m) }
+        let peer = peerVersion == nil ? nil : eigenPeerTime(matrix: m, runs: runs)
+        let peerCell = peer.map { String(format: "%15.1f   %13.2f×", $0 * 1e3, swift / $0) } ?? "              —"
+        print("   \(String(n).padding(toLength: 6, withPad: " ", startingAt: 0))" + String(format: "%11.1f", swift * 1e3)
+              + "   " + peerCell)
+        if n == eigenSizes[0] {
+            let start = DispatchTime.now().uptimeNanoseconds
+            for _ in 0..<30 { _ = try? SymmetricEigen(m) }
+            let total = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            print("   30 decompositions at n = \(n), one after another: " + String(format: "%.2f s", total))
+        }
+    }
+    if peerVersion != nil {
+        print("   peer: np.linalg.eigh(float64) — LAPACK dsyevd (tridiagonalization, divide and conquer), OpenBLAS;")
+        print("   at BLAS 1 and 2 threads (threadpoolctl), the faster reported. Swift: tridiagonalization + QR iteration.")
+    }
+}
+
+private let eigenPeerScript = """
+import sys, json, time
+import numpy as np
+from threadpoolctl import threadpool_limits
+path, n, runs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+m = np.fromfile(path, dtype='<f8').reshape(n, n)
+best = None
+for threads in (1, 2):
+    with threadpool_limits(limits=threads):
+        np.linalg.eigh(m)
+        times = []
+        for _ in range(runs):
+            t = time.perf_counter(); np.linalg.eigh(m); times.append(time.perf_counter() - t)
+        med = sorted(times)[len(times) // 2]
+        best = med if best is None else min(best, med)
+print(json.dumps({"eigh": best}))
+"""
+
+/// The peer's median seconds for `np.linalg.eigh` of one matrix, or nil if the run failed.
+private func eigenPeerTime(matrix m: Matrix, runs: Int) -> Double? {
+    let file = NSTemporaryDirectory() + "eigen-bench-\(ProcessInfo.processInfo.processIdentifier).f64"
+    defer { try? FileManager.default.removeItem(atPath: file) }
+    let bytes = m.scalars.withUnsafeBufferPointer { Data(buffer: $0) }   // little-endian hosts
+    guard (try? bytes.write(to: URL(fileURLWithPath: file))) != nil else { return nil }
+    guard let output = runPython(eigenPeerScript, arguments: [file, "\(m.rows)", "\(runs)"]),
+          let line = output.split(separator: "\n").last,
+          let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Double]
+    else { return nil }
+    return object["eigh"]
+}

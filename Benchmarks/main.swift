@@ -1,10 +1,11 @@
 // Benchmarks: prints figures beside a peer measured in the same run; never fails a build.
-// Usage: swift run -c release -Xcc -march=native Benchmarks [tensor] [linalg] [forward] [surgery] … (no argument: all)
+// Usage: swift run -c release -Xcc -march=native Benchmarks [tensor] [linalg] [eigen] [forward] [surgery] … (no argument: all)
 // One line per area; each area's file defines its run function.
 let areas = CommandLine.arguments.dropFirst()
 func wanted(_ area: String) -> Bool { areas.isEmpty || areas.contains(area) }
 
 if wanted("tensor") { runTensorBenchmarks() }
 if wanted("linalg") { runLinalgBenchmarks() }
+if wanted("eigen") { runSymmetricEigenBenchmarks() }
 if wanted("forward") { runForwardBenchmarks() }
 if wanted("surgery") { runSurgeryBenchmarks() }

@@ -197,7 +197,7 @@ private func applyChainPair(_ planes: UnsafeBufferPointer<SIMD2<Int32>>, _ cs: U
 }
 
 /// A matrix whose rows receive rotations, flushed when the batch is large enough.
-private struct RotatedRows {
+struct RotatedRows {
     var matrix: Matrix?
     var batch = RotationBatch()
     /// One batch ≈ 64 Ki rotations (1.5 MB of coefficients) between passes over the matrix.

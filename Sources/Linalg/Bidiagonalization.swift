@@ -22,21 +22,31 @@ package struct Bidiagonalization {
         HouseholderQR(factors: factors, tau: tauLeft).thinQ
     }
 
-    /// V_b = G₀⋯G_{n−2}  (n×n, orthogonal). Gₖ acts on indices k+1..<n, so V_b = diag(1, Q′) where
-    /// Q′ is the Q of a QR-like factorization whose k-th reflector is row k's uₖ stored as a column.
+    /// V_b = G₀⋯G_{n−2}  (n×n, orthogonal).
     package var rightVectors: Matrix {
-        let n = factors.columns
-        var v = Matrix(rows: n, columns: n)
-        v[0, 0] = 1
-        if n == 1 { return v }
-        var strip = Matrix(rows: n - 1, columns: n - 1)
-        for k in 0..<(n - 1) {
-            for i in (k + 1)..<n { strip[i - 1, k] = factors[k, i] }
-        }
-        let q = HouseholderQR(factors: strip, tau: tauRight).thinQ
-        for i in 1..<n { for j in 1..<n { v[i, j] = q[i - 1, j - 1] } }
-        return v
+        productOfRowReflectors(factors, tau: tauRight)
     }
+}
+
+/// The product H₀⋯H_{r−1} (n×n) of reflectors stored in rows, r = tau.count ≤ n − 1: row k holds
+/// uₖ in columns k+1..<n (unit leading entry implied), and Hₖ = I − τₖ·uₖ·uₖᵀ acts on indices
+/// k+1..<n. So the product is diag(1, Q′), where Q′ is the Q of a QR-like factorization whose k-th
+/// reflector is uₖ stored as a column (reflectors past r are the identity). Serves the right
+/// vectors of the bidiagonalization and the Q of the tridiagonalization.
+func productOfRowReflectors(_ factors: Matrix, tau: [Double]) -> Matrix {
+    let n = factors.columns
+    precondition(tau.count <= max(n - 1, 0), "\(tau.count) row reflectors in a matrix of \(n) columns")
+    var v = Matrix(rows: n, columns: n)
+    v[0, 0] = 1
+    if n == 1 { return v }
+    var strip = Matrix(rows: n - 1, columns: n - 1)
+    for k in 0..<tau.count {
+        for i in (k + 1)..<n { strip[i - 1, k] = factors[k, i] }
+    }
+    let padded = tau + [Double](repeating: 0, count: n - 1 - tau.count)
+    let q = HouseholderQR(factors: strip, tau: padded).thinQ
+    for i in 1..<n { for j in 1..<n { v[i, j] = q[i - 1, j - 1] } }
+    return v
 }
 
 // MARK: - Reference

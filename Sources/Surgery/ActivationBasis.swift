@@ -128,12 +128,12 @@ struct OutputPCA: Sendable {
     }
 }
 
-/// M = U Λ Uᵀ for a symmetric positive semi-definite M, λ descending.
+/// M = U Λ Uᵀ for a symmetric positive semi-definite M, λ descending (Linalg's `SymmetricEigen`:
+/// Householder tridiagonalisation and implicit QR, in Double); rounding's negatives clamped to 0.
 func symmetricEigen(_ m: Matrix, label: String) throws(SurgeryError) -> (values: [Double], vectors: Matrix) {
-    // A PSD matrix's SVD is its eigendecomposition (U = V, σ = λ).
     do {
-        let (u, s, _) = try singularValueDecomposition(m, vectors: .left)
-        return (s.map { max($0, 0) }, u!)
+        let eigen = try SymmetricEigen(m)
+        return (eigen.values.map { max($0, 0) }, eigen.vectors)
     } catch {
         throw .decompositionFailed(group: label, reason: "\(error)")
     }

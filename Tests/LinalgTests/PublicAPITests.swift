@@ -33,6 +33,11 @@ import Linalg
         let _: PCA = try PCA.fit(a, keeping: .variance(0.5), solver: .auto)
         let _: (Int, Double) = (PCA.autoExactLimit, PCA.autoRandomizedFraction)
 
+        let eigen: SymmetricEigen = try SymmetricEigen(Tensor(shape: [2, 2], scalars: [2, 1, 1, 3]))
+        let _: ([Double], Int, Tensor, [Double]) = (eigen.values, eigen.dimension, eigen.floatVectors, eigen.vector(0))
+        let _: Double = SymmetricEigen.symmetryTolerance
+        let _: [LinalgError] = [.notSquare(rows: 2, columns: 3), .notSymmetric(row: 0, column: 1, difference: 1, tolerance: 0)]
+
         let error: LinalgError = .invalidThreshold(2)
         #expect(error == .invalidThreshold(2))
     }

@@ -1,10 +1,13 @@
 # Reference values for the Linalg module: numpy/LAPACK SVDs of random matrices of several shapes and
-# conditionings, and scikit-learn PCA (svd_solver='full') of real SmolLM2 attention weights, loaded
-# the way the original study loads weights (transformers, float32, PyTorch [out, in] layout).
+# conditionings, numpy/LAPACK symmetric eigendecompositions, and scikit-learn PCA (svd_solver='full')
+# of real SmolLM2 attention weights, loaded the way the original study loads weights (transformers,
+# float32, PyTorch [out, in] layout).
 #
-# Usage: PY=$(Tools/reference/venv.sh); $PY Tools/reference/linalg.py   (or Tools/reference/run.sh linalg.py)
+# Usage: PY=$(Tools/reference/venv.sh); $PY Tools/reference/linalg.py [eigen]
+#        (or Tools/reference/run.sh linalg.py, which writes everything)
 # Writes Tests/Fixtures/linalg/** and, outside the tree, the raw float32 weight matrices to
-# ~/.cache/surgery/dev/linalg/ (the tests' temporary stand-in for the checkpoint loader).
+# ~/.cache/surgery/dev/linalg/ (the tests' temporary stand-in for the checkpoint loader). With the
+# argument `eigen`, only Tests/Fixtures/linalg/eigen/ (its own manifest; no model needed).
 import hashlib
 import json
 import os
@@ -113,6 +116,103 @@ def svd_cases():
         }
         log(f"svd {name} {a.shape} rank {rank} σ₁ {s[0]:.4g} σmin {s[-1]:.3g}")
     return manifest
+
+
+# MARK: - Symmetric eigendecomposition (LAPACK dsyevd through numpy, in float64)
+
+EIGEN_COMMAND = "PY=$(Tools/reference/venv.sh); $PY Tools/reference/linalg.py eigen"
+EIGEN_CLUSTER_GAP = 1e-6     # neighbours closer than this·max|λ| form a cluster (vectors not determined)
+
+
+def eigen_orient(vectors):
+    """The project's convention (STYLE.md §10, as for svd's U): in each eigenvector (column) the entry
+    of largest magnitude, the first on a tie (np.argmax), is positive."""
+    rows = np.argmax(np.abs(vectors), axis=0)
+    signs = np.where(vectors[rows, np.arange(vectors.shape[1])] < 0, -1.0, 1.0)
+    return vectors * signs
+
+
+def eigen_cases():
+    """Symmetric matrices and np.linalg.eigh of them in float64 (LAPACK dsyevd: Householder
+    tridiagonalization, then divide and conquer — a different algorithm from the Swift one's QR
+    iteration), sorted decreasing, signs by `eigen_orient`. Inputs marked float32_exact hold float32
+    values (rounded, then symmetric), so the Swift Float entry point sees the same matrix."""
+    rng = np.random.default_rng(20250917)
+
+    def orthogonal(n):
+        q, r = np.linalg.qr(rng.standard_normal((n, n)))
+        return q * np.where(np.diag(r) < 0, -1.0, 1.0)              # Haar-distributed
+
+    def with_spectrum(lam):
+        q = orthogonal(len(lam))
+        return (q * np.asarray(lam)) @ q.T
+
+    def gaussian_symmetric(n):
+        b = rng.standard_normal((n, n))
+        return (b + b.T) / 2
+
+    def gram(n, inner, rank):
+        # The real use: M = W·C·Wᵀ, W a weight-like n×inner matrix of rank `rank`, C an input
+        # covariance (inner×inner, positive definite) — positive semi-definite, rank `rank`.
+        w = rng.standard_normal((n, rank)) @ rng.standard_normal((rank, inner)) / np.sqrt(inner)
+        g = rng.standard_normal((inner, 2 * inner))
+        c = g @ g.T / (2 * inner)
+        return w @ c @ w.T
+
+    cases = {
+        "one": (np.array([[-2.5]]), True),
+        "two": (np.array([[1.75, -0.8], [-0.8, 0.3]]), True),
+        "small": (gaussian_symmetric(7), True),
+        "indefinite": (with_spectrum(np.linspace(-4, 4, 40) + 0.01), True),
+        # 5 four times, 2 three times, a cluster 1 + 1e-9·k of five, 28 spread values: float64 only
+        # (rounding to float32 would split the repeats by ~1e-7).
+        "clustered": (with_spectrum([5.0] * 4 + [2.0] * 3 + [1 + 1e-9 * k for k in range(5)]
+                                    + list(np.linspace(-1, 0.5, 28))), False),
+        "gram": (gram(96, 160, 96), False),
+        "gram_low_rank": (gram(96, 160, 40), False),              # 56 eigenvalues ≈ 0: one cluster
+        "wigner": (gaussian_symmetric(100), True),
+    }
+    out = {}
+    for name, (a, float32_exact) in cases.items():
+        if float32_exact:
+            a = a.astype(np.float32).astype(np.float64)
+        a = (a + a.T) / 2                                            # exactly symmetric
+        values, vectors = np.linalg.eigh(a)
+        values, vectors = values[::-1].copy(), eigen_orient(vectors[:, ::-1])
+        n = a.shape[0]
+        # How firmly the sign convention decides each vector: its largest |entry| minus the next.
+        top = -np.sort(-np.abs(vectors), axis=0)
+        margins = (top[0] - top[1]) if n > 1 else np.ones(1)
+        scale = np.max(np.abs(values))
+        splits = np.flatnonzero(-np.diff(values) > EIGEN_CLUSTER_GAP * scale) + 1
+        clusters = [[int(g[0]), len(g)] for g in np.split(np.arange(n), splits) if len(g) > 1]
+        out[name] = {
+            "n": n, "float32_exact": float32_exact,
+            "a": write(f"eigen/{name}.a.f64", a, np.float64),
+            "values": write(f"eigen/{name}.values.f64", values, np.float64),
+            "vectors": write(f"eigen/{name}.vectors.f64", vectors, np.float64),
+            "sign_margins": [float(x) for x in margins],
+            "clusters": clusters,
+            "spectral_norm": float(scale),
+        }
+        log(f"eigen {name} {n}×{n} λ {values[0]:.4g} … {values[-1]:.3g} clusters {clusters} "
+            f"min sign margin {np.min(margins):.2e}")
+    manifest = {
+        "provenance": {
+            "tools": {"python": platform.python_version(), "numpy": np.__version__},
+            "command": EIGEN_COMMAND,
+            "blas": "numpy wheel's OpenBLAS (LAPACK dsyevd)",
+            "eigen": "np.linalg.eigh(float64), reversed to decreasing order; in each eigenvector (column) "
+                     "the largest-magnitude entry (first on a tie) made positive",
+            "cluster_gap": EIGEN_CLUSTER_GAP,
+            "seed": 20250917,
+        },
+        "cases": out,
+    }
+    os.makedirs(os.path.join(OUT, "eigen"), exist_ok=True)
+    with open(os.path.join(OUT, "eigen", "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=1)
+    log(f"wrote {os.path.join(OUT, 'eigen')}")
 
 
 # MARK: - The project's generator, written again from its published definition
@@ -304,7 +404,14 @@ def main():
     with open(os.path.join(OUT, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1)
     log(f"wrote {OUT} (scikit-learn {sklearn.__version__})")
+    eigen_cases()
 
 
 if __name__ == "__main__":
-    main()
+    parts = sys.argv[1:]
+    if parts == ["eigen"]:
+        eigen_cases()
+    elif not parts:
+        main()
+    else:
+        raise SystemExit(f"usage: linalg.py [eigen]  (unknown part {' '.join(parts)})")
