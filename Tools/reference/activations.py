@@ -14,7 +14,7 @@ import time
 
 from common_ref import (FIXTURES, SURGERY_MODEL, WIKITEXT, check_model_file, encode, load_smollm2,
                         log, p1_windows, read_utf8, scored_logprobs, torch_setup, versions,
-                        window_logits, write_f32, write_i32, write_json)
+                        window_logits, write_f32, write_f64, write_i32, write_json)
 
 import numpy as np
 
@@ -27,13 +27,6 @@ SMOL_LAYERS = [0, 15, 29]
 P1_WINDOW = 512
 P1_WINDOWS = 16
 CALIBRATION_WINDOWS = 8          # windows 16..23 of WikiText-2: disjoint from the evaluated 0..15
-
-
-def write_f64(path, array):
-    a = np.ascontiguousarray(np.asarray(array, dtype="<f8"))
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    a.tofile(path)
-    return list(np.asarray(array).shape)
 
 
 def second_moments(model, windows):

@@ -76,18 +76,23 @@ def check_model_file(path=SURGERY_MODEL):
 
 # MARK: - Raw fixture writers (little-endian, no header; shapes live in the JSON manifest)
 
-def write_f32(path, array):
-    a = np.ascontiguousarray(np.asarray(array, dtype="<f4"))
+def write_raw(path, array, dtype):
+    a = np.ascontiguousarray(np.asarray(array, dtype=dtype))
     os.makedirs(os.path.dirname(path), exist_ok=True)
     a.tofile(path)
     return list(np.asarray(array).shape)
+
+
+def write_f32(path, array):
+    return write_raw(path, array, "<f4")
+
+
+def write_f64(path, array):
+    return write_raw(path, array, "<f8")
 
 
 def write_i32(path, array):
-    a = np.ascontiguousarray(np.asarray(array, dtype="<i4"))
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    a.tofile(path)
-    return list(np.asarray(array).shape)
+    return write_raw(path, array, "<i4")
 
 
 def write_json(path, obj):
