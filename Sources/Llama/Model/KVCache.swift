@@ -19,16 +19,23 @@ public struct KVCache: Sendable {
         values = keys
     }
 
-    /// Appends `t` rows (t, G·Dh) of keys and values for `layer`; `advance` commits the positions
-    /// once every layer has appended.
-    mutating func append(layer: Int, keys k: UnsafePointer<Float>, values v: UnsafePointer<Float>, rows t: Int) {
+    /// Appends the rows (t, G·Dh) of keys `k` and values `v` of the new tokens for `layer` at rows
+    /// `count..<count+t`; `advance` commits the positions once every layer has appended.
+    mutating func append(layer: Int, keys k: [Float], values v: [Float]) {
+        precondition(k.count == v.count && k.count % width == 0, "keys and values must both be (t, \(width)) rows")
+        let t = k.count / width
         precondition(count + t <= capacity, "KV cache full: \(count) + \(t) > \(capacity) positions")
-        let start = count * width
-        keys[layer].withUnsafeMutableBufferPointer { dst in
-            (dst.baseAddress! + start).update(from: k, count: t * width)
-        }
-        values[layer].withUnsafeMutableBufferPointer { dst in
-            (dst.baseAddress! + start).update(from: v, count: t * width)
+        KVCache.copy(k, into: &keys[layer], at: count * width)
+        KVCache.copy(v, into: &values[layer], at: count * width)
+    }
+
+    /// dst[offset ..< offset + src.count] = src, as one memory copy. The layer's array is written in
+    /// place unless a copy of this cache still shares it (then copy-on-write gives this one its own).
+    private static func copy(_ src: [Float], into dst: inout [Float], at offset: Int) {
+        src.withUnsafeBufferPointer { s in
+            dst.withUnsafeMutableBufferPointer { d in
+                (d.baseAddress! + offset).update(from: s.baseAddress!, count: s.count)
+            }
         }
     }
 

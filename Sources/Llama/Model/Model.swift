@@ -1,10 +1,10 @@
 // The Llama forward pass (Hugging Face `LlamaForCausalLM`), in data-flow order: embedding,
-// per layer RMSNorm → Q/K/V → RoPE → causal grouped-query attention → O → residual, RMSNorm →
-// SwiGLU MLP → residual; final RMSNorm; output head. One implementation serves prefill (T tokens
-// at once, GEMMs over the block) and decode (one token against the KV cache).
+// per layer RMSNorm → Q/K/V → RoPE → causal grouped-query attention (Attention.swift) → O →
+// residual, RMSNorm → SwiGLU MLP → residual; final RMSNorm; output head. One implementation serves
+// prefill (T tokens at once, GEMMs over the block) and decode (one token against the KV cache).
 import Tensor
 
-// T new tokens · S positions attended (cache + new) · D model dim · H query heads · G kv heads ·
+// T new tokens · S positions already cached · D model dim · H query heads · G kv heads ·
 // Dh head dim · F MLP dim · V vocab
 
 public final class Model: Sendable {
@@ -77,13 +77,10 @@ public final class Model: Sendable {
             linear(x, rows: t, layer.v, into: &v)                 // (T, D) × (G·Dh, D)ᵀ → (T, G·Dh)
             rotate(&q, rows: t, heads: c.headCount, firstPosition: start)
             rotate(&k, rows: t, heads: c.kvHeadCount, firstPosition: start)
-            k.withUnsafeBufferPointer { kp in
-                v.withUnsafeBufferPointer { vp in
-                    cache.append(layer: index, keys: kp.baseAddress!, values: vp.baseAddress!, rows: t)
-                }
-            }
-            attention(queries: q, rows: t, firstPosition: start, keys: cache.keys[index], values: cache.values[index],
-                      into: &attended)
+            cache.append(layer: index, keys: k, values: v)        // cache rows S..<S+T ← k, v
+            // softmax(q·Kᵀ/√Dh, causal) · V: (T, H·Dh) against (S+T, G·Dh) → (T, H·Dh)
+            attention(queries: q, rows: t, cached: start, keys: cache.keys[index], values: cache.values[index],
+                      heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim, into: &attended)
             linear(attended, rows: t, layer.o, into: &projected)  // (T, H·Dh) × (D, H·Dh)ᵀ → (T, D)
             add(projected, into: &h)
 
@@ -121,55 +118,4 @@ public final class Model: Sendable {
             }
         }
     }
-
-    // MARK: - Attention
-
-    /// Causal grouped-query attention for T new queries at positions `firstPosition..<firstPosition+T`
-    /// over the S = firstPosition + T cached keys/values. Query head h reads kv head h / (H/G).
-    ///   scores = q_h · K_gᵀ / √Dh   (T, S), masked so position p sees keys 0…p
-    ///   out_h  = softmax(scores) · V_g   (T, Dh)
-    /// Work is split into (head, block of query rows) jobs; a block only reads the keys it can see.
-    private func attention(queries q: [Float], rows t: Int, firstPosition start: Int,
-                           keys: [Float], values: [Float], into out: inout [Float]) {
-        let c = config
-        let dh = c.headDim, heads = c.headCount
-        let qWidth = heads * dh, kvWidth = c.kvHeadCount * dh
-        let group = heads / c.kvHeadCount
-        let scale = 1 / Float(dh).squareRoot()
-        let blockRows = 32
-        let blocks = (t + blockRows - 1) / blockRows
-        q.withUnsafeBufferPointer { qp in
-            keys.withUnsafeBufferPointer { kp in
-                values.withUnsafeBufferPointer { vp in
-                    out.withUnsafeMutableBufferPointer { op in
-                        let qs = SharedPointer(readOnly: qp.baseAddress!), ks = SharedPointer(readOnly: kp.baseAddress!)
-                        let vs = SharedPointer(readOnly: vp.baseAddress!), os = SharedPointer(op.baseAddress!)
-                        parallelFor(heads * blocks) { job in
-                            let head = job / blocks, block = job % blocks
-                            let kvHead = head / group
-                            let r0 = block * blockRows, rows = min(blockRows, t - r0)
-                            let visible = start + r0 + rows              // keys this block can see
-                            let scores = UnsafeMutablePointer<Float>.allocate(capacity: rows * visible)
-                            defer { scores.deallocate() }
-                            // scores (rows, visible) = q_h (rows, Dh; stride H·Dh) · K_g (visible, Dh; stride G·Dh)ᵀ
-                            gemm(m: rows, n: visible, k: dh, a: qs.base + r0 * qWidth + head * dh, lda: qWidth,
-                                 b: ks.base + kvHead * dh, ldb: kvWidth, transposeB: true, c: scores, ldc: visible)
-                            for r in 0..<rows {
-                                let row = scores + r * visible
-                                let seen = start + r0 + r + 1            // causal: keys 0..<seen
-                                for j in 0..<seen { row[j] *= scale }
-                                softmax(row, count: seen)
-                                for j in seen..<visible { row[j] = 0 }
-                            }
-                            // out_h (rows, Dh; stride H·Dh) = P (rows, visible) · V_g (visible, Dh; stride G·Dh)
-                            gemm(m: rows, n: dh, k: visible, a: scores, lda: visible,
-                                 b: vs.base + kvHead * dh, ldb: kvWidth, transposeB: false,
-                                 c: os.base + r0 * qWidth + head * dh, ldc: qWidth)
-                        }
-                    }
-                }
-            }
-        }
-    }
 }
-
