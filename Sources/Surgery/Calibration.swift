@@ -24,7 +24,7 @@ public struct ActivationStatistics: Sendable, Equatable {
 
     public var layerCount: Int { moments.count }
 
-    /// C_l as a D × D tensor of Float (for inspection and tests).
+    /// C_l, row-major D × D Doubles (for the surgeon and the tests).
     package func moment(layer: Int) -> [Double] { moments[layer] }
 
     /// Measures the statistics of `model` over `windows` (each a forward pass from an empty cache).
