@@ -15,17 +15,34 @@ public struct SurgeryResult: Sendable {
     public let weights: Weights
     /// One entry per targeted matrix, by layer then target.
     public let statistics: [MatrixStatistics]
+    /// Per layer, K and V as factors of one latent (Latent.swift) when the plan made them share a
+    /// basis; nil for the other layers.
+    public let latentKV: [LatentKV?]
+
+    /// The surgered weights with the K/V factors attached, which a `Model` runs from a latent cache
+    /// (its logits equal those of `weights` up to rounding); nil when no layer has them.
+    public var latentWeights: Weights? {
+        guard latentKV.contains(where: { $0 != nil }) else { return nil }
+        var latent = weights
+        for (layer, factors) in latentKV.enumerated() { latent.layers[layer].latentKV = factors }
+        return latent
+    }
 
     public var summary: SurgerySummary { SurgerySummary(statistics: statistics) }
 
-    /// The KV cache a latent form of this result would hold, as a fraction of the dense cache:
-    /// Σ_l r_l / Σ_l (k_l + v_l) rows per token, where r_l is the shared rank when k and v share
-    /// a basis, else the kept components of each (its full width when untouched).
+    /// The KV cache a latent form of this result holds, as a fraction of the dense cache:
+    /// Σ_l r_l / Σ_l (k_l + v_l) values per token, where r_l is the latent's rank when k and v share
+    /// a basis (one more than the components with true-PCA centring: Latent.swift), else the kept
+    /// components of each (its full width when untouched).
     public var kvCacheFraction: Double {
         var kept = 0, full = 0
         for (layer, tensors) in weights.layers.enumerated() {
             let kRows = tensors.k.shape[0], vRows = tensors.v.shape[0]
             full += kRows + vRows
+            if let latent = latentKV[layer] {
+                kept += latent.rank
+                continue
+            }
             let k = statistics.first { $0.matrix == MatrixID(layer: layer, target: .k) }
             let v = statistics.first { $0.matrix == MatrixID(layer: layer, target: .v) }
             if let k, let v, k.group == v.group {
@@ -116,6 +133,7 @@ public final class Surgeon {
         try prepare([plan], progress: progress)
         var weights = base
         var statistics: [MatrixStatistics] = []
+        var latents: [LatentKV?] = Array(repeating: nil, count: base.layers.count)
         for group in try plan.groups(for: base) where onlyLayers?.contains(group.members[0].layer) ?? true {
             let n: Int, limit: Int, explained: Double
             let pieces: [Tensor]
@@ -131,6 +149,10 @@ public final class Surgeon {
                     throw .decompositionFailed(group: group.label, reason: "\(error)")
                 }
                 (limit, explained, pieces) = (fit.componentCount, fit.explained(components: n), group.split(xHat))
+                if group.isKVStack && n > 0 {
+                    let (down, up) = fit.latentFactors(components: n, addingMean: plan.centring == .pca)
+                    for (layer, factors) in group.latents(down: down, up: up) { latents[layer] = factors }
+                }
             case .activations(let balanced):
                 let fit = outputCache[OutputKey(group: group, balanced: balanced)]!
                 n = plan.selection.components(layer: group.members[0].layer, rows: group.sampleCount, limit: fit.componentLimit) {
@@ -139,6 +161,10 @@ public final class Surgeon {
                 (limit, explained, pieces) = (fit.componentLimit, fit.explained(components: n), group.split(fit.reconstruction(rank: n)))
                 for (index, id) in group.members.enumerated() {
                     energies[index] = fit.outputEnergyKept(original: base.layers[id.layer][id.target.tensor], reconstructed: pieces[index])
+                }
+                if group.isKVStack && n > 0 {
+                    let (down, up) = fit.latentFactors(rank: n)
+                    for (layer, factors) in group.latents(down: down, up: up) { latents[layer] = factors }
                 }
             }
             let size = FactoredSize(memberSamples: group.members.indices.map { group.sampleRange(ofMember: $0).count },
@@ -157,7 +183,8 @@ public final class Surgeon {
                 weights.layers[id.layer][id.target.tensor] = matrix
             }
         }
-        return SurgeryResult(plan: plan, weights: weights, statistics: statistics.sorted { $0.matrix < $1.matrix })
+        return SurgeryResult(plan: plan, weights: weights, statistics: statistics.sorted { $0.matrix < $1.matrix },
+                             latentKV: latents)
     }
 
     /// The cumulative kept fraction (variance or output energy) of a group's fit under `plan`, r = 1…limit.

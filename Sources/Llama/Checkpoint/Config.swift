@@ -19,10 +19,15 @@ public struct Config: Sendable, Equatable, Codable {
     public var tiedEmbeddings: Bool
     public var bosTokenID: Int?
     public var eosTokenIDs: [Int]
+    /// Per layer, the rank r of the latent its K and V come from (LatentKV.swift), 0 for a layer with
+    /// dense K and V; nil for a model without latents. Only a factored folder (`compress --factored`)
+    /// sets it.
+    public var latentKVRanks: [Int]?
 
     public init(layerCount: Int, hiddenSize: Int, headCount: Int, kvHeadCount: Int, headDim: Int,
                 intermediateSize: Int, vocabSize: Int, rmsNormEpsilon: Float, ropeTheta: Float,
-                contextLength: Int, tiedEmbeddings: Bool, bosTokenID: Int?, eosTokenIDs: [Int]) {
+                contextLength: Int, tiedEmbeddings: Bool, bosTokenID: Int?, eosTokenIDs: [Int],
+                latentKVRanks: [Int]? = nil) {
         self.layerCount = layerCount
         self.hiddenSize = hiddenSize
         self.headCount = headCount
@@ -36,6 +41,13 @@ public struct Config: Sendable, Equatable, Codable {
         self.tiedEmbeddings = tiedEmbeddings
         self.bosTokenID = bosTokenID
         self.eosTokenIDs = eosTokenIDs
+        self.latentKVRanks = latentKVRanks
+    }
+
+    /// The latent rank of `layer`, nil when its K and V are dense.
+    public func latentRank(layer: Int) -> Int? {
+        guard let ranks = latentKVRanks, layer < ranks.count, ranks[layer] > 0 else { return nil }
+        return ranks[layer]
     }
 
     /// Checks the relations the forward pass relies on; `source` names the file for the error.
@@ -54,6 +66,13 @@ public struct Config: Sendable, Equatable, Codable {
         try require(rmsNormEpsilon > 0 && rmsNormEpsilon.isFinite, "rms_norm_eps is \(rmsNormEpsilon), expected > 0")
         try require(ropeTheta > 0 && ropeTheta.isFinite, "rope_theta is \(ropeTheta), expected > 0")
         try require(contextLength > 0, "max_position_embeddings is \(contextLength), expected > 0")
+        if let ranks = latentKVRanks {
+            try require(ranks.count == layerCount,
+                        "latent_kv_ranks has \(ranks.count) entries for \(layerCount) layers")
+            if let bad = ranks.firstIndex(where: { $0 < 0 }) {
+                try require(false, "latent_kv_ranks[\(bad)] is \(ranks[bad]), expected ≥ 0 (0: dense K and V)")
+            }
+        }
         return self
     }
 }
@@ -61,7 +80,12 @@ public struct Config: Sendable, Equatable, Codable {
 // MARK: - Hugging Face config.json
 
 extension Config {
-    /// Reads a Hugging Face `config.json` of a `LlamaForCausalLM` (model_type "llama").
+    /// The `model_type` of a factored folder: a Llama whose K and V come from latents, which
+    /// transformers does not know (so it refuses the folder instead of filling k_proj at random).
+    package static let latentModelType = "llama_latent_kv"
+
+    /// Reads a Hugging Face `config.json` of a `LlamaForCausalLM` (model_type "llama"), or of a
+    /// factored folder (model_type "llama_latent_kv" with `latent_kv_ranks`).
     public init(huggingFaceJSON data: Data, path: String) throws {
         let raw: HFConfig
         do {
@@ -74,8 +98,15 @@ extension Config {
             return value
         }
         let modelType = try required(raw.model_type, "model_type")
-        guard modelType == "llama" else {
+        guard modelType == "llama" || modelType == Config.latentModelType else {
             throw CheckpointError.unsupportedArchitecture(path: path, found: modelType, expected: "llama")
+        }
+        if modelType == Config.latentModelType, raw.latent_kv_ranks == nil {
+            throw CheckpointError.missingConfigKey(path: path, key: "latent_kv_ranks")
+        }
+        if modelType == "llama", raw.latent_kv_ranks != nil {
+            throw CheckpointError.invalidConfig(path: path,
+                reason: "latent_kv_ranks needs model_type \"\(Config.latentModelType)\", found \"llama\"")
         }
         if raw.attention_bias == true || raw.mlp_bias == true {
             throw CheckpointError.unsupportedFeature(path: path, feature: "attention_bias / mlp_bias = true")
@@ -107,7 +138,8 @@ extension Config {
             contextLength: raw.max_position_embeddings ?? 2048,
             tiedEmbeddings: raw.tie_word_embeddings ?? false,
             bosTokenID: raw.bos_token_id,
-            eosTokenIDs: raw.eos_token_id?.values ?? [])
+            eosTokenIDs: raw.eos_token_id?.values ?? [],
+            latentKVRanks: raw.latent_kv_ranks)
         self = try validated(source: path)
     }
 }
@@ -146,4 +178,5 @@ private struct HFConfig: Decodable {
     var attention_bias: Bool?
     var mlp_bias: Bool?
     var hidden_act: String?
+    var latent_kv_ranks: [Int]?
 }

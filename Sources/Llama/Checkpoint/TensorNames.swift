@@ -38,16 +38,42 @@ public enum LayerTensor: String, CaseIterable, Sendable {
     }
 }
 
+/// The factors of a layer whose K and V come from a latent (LatentKV.swift), stored in a factored
+/// folder in place of `k_proj` and `v_proj`. DeepSeek-V2 names its down-projection `kv_a_proj`
+/// and its up-projections `kv_b_proj`; here K's and V's up-projections are two tensors.
+public enum LatentTensor: String, CaseIterable, Sendable {
+    case down = "self_attn.kv_a_proj.weight"
+    case keyUp = "self_attn.k_b_proj.weight"
+    case valueUp = "self_attn.v_b_proj.weight"
+
+    public func name(layer: Int) -> String { "model.layers.\(layer).\(rawValue)" }
+
+    /// Shape in PyTorch layout at latent rank r: A (r, D), B_k and B_v (G·Dh, r).
+    public func shape(_ c: Config, rank r: Int) -> [Int] {
+        switch self {
+        case .down: [r, c.hiddenSize]
+        case .keyUp, .valueUp: [c.kvHeadCount * c.headDim, r]
+        }
+    }
+}
+
 package enum ModelTensor {
     package static let embedding = "model.embed_tokens.weight"
     package static let finalNorm = "model.norm.weight"
     package static let outputHead = "lm_head.weight"
 
-    /// Every tensor the forward pass needs, with its shape, in data-flow order.
+    /// Every tensor the forward pass needs, with its shape, in data-flow order; a layer with a latent
+    /// rank has the three latent factors where `k_proj` and `v_proj` would be.
     package static func required(_ c: Config) -> [(name: String, shape: [Int])] {
         var list: [(String, [Int])] = [(embedding, [c.vocabSize, c.hiddenSize])]
         for layer in 0..<c.layerCount {
-            for t in LayerTensor.allCases { list.append((t.name(layer: layer), t.shape(c))) }
+            for t in LayerTensor.allCases {
+                if let rank = c.latentRank(layer: layer), t == .k || t == .v {
+                    if t == .k { list += LatentTensor.allCases.map { ($0.name(layer: layer), $0.shape(c, rank: rank)) } }
+                    continue
+                }
+                list.append((t.name(layer: layer), t.shape(c)))
+            }
         }
         list.append((finalNorm, [c.hiddenSize]))
         if !c.tiedEmbeddings { list.append((outputHead, [c.vocabSize, c.hiddenSize])) }

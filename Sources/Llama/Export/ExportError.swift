@@ -22,6 +22,8 @@ public enum ExportError: Error, Equatable, CustomStringConvertible {
     case unsupportedTokenizer(path: String, reason: String)
     /// Two tokens share one spelling: tokenizer.json's vocab (a JSON object keyed by spelling) cannot hold both.
     case duplicateTokenSpelling(spelling: String, firstID: Int, secondID: Int)
+    /// A factored export of weights whose K and V are nowhere factored.
+    case nothingFactored
 
     public var description: String {
         switch self {
@@ -47,6 +49,8 @@ public enum ExportError: Error, Equatable, CustomStringConvertible {
             "\(path): the tokenizer cannot be exported to tokenizer.json: \(reason)"
         case .duplicateTokenSpelling(let spelling, let first, let second):
             "tokens \(first) and \(second) are both spelled \"\(spelling)\"; tokenizer.json's vocab cannot hold both"
+        case .nothingFactored:
+            "a factored folder needs K/V factors, and no layer has them (K and V must share one basis: shared-kv or shared-kv-layers)"
         }
     }
 }

@@ -35,9 +35,11 @@ extension Config {
     /// | tiedEmbeddings   | tie_word_embeddings                                       |
     /// | bosTokenID       | bos_token_id (null when none)                             |
     /// | eosTokenIDs      | eos_token_id (one id, a list, or null)                    |
+    /// | latentKVRanks    | latent_kv_ranks (only in a factored folder, whose model_type is |
+    /// |                  | "llama_latent_kv" and architecture "LlamaLatentKVForCausalLM") |
     package func huggingFaceConfigJSON(dtype: ScalarEncoding) -> JSONValue {
-        .object([
-            ("architectures", .array([.string("LlamaForCausalLM")])),
+        var keys: [(String, JSONValue)] = [
+            ("architectures", .array([.string(latentKVRanks == nil ? "LlamaForCausalLM" : "LlamaLatentKVForCausalLM")])),
             ("attention_bias", .bool(false)),
             ("attention_dropout", .number(0)),
             ("bos_token_id", bosTokenID.map(JSONValue.integer) ?? .null),
@@ -47,9 +49,12 @@ extension Config {
             ("hidden_act", .string("silu")),
             ("hidden_size", .integer(hiddenSize)),
             ("intermediate_size", .integer(intermediateSize)),
+        ]
+        if let ranks = latentKVRanks { keys.append(("latent_kv_ranks", .array(ranks.map(JSONValue.integer)))) }
+        keys += [
             ("max_position_embeddings", .integer(contextLength)),
             ("mlp_bias", .bool(false)),
-            ("model_type", .string("llama")),
+            ("model_type", .string(latentKVRanks == nil ? "llama" : Config.latentModelType)),
             ("num_attention_heads", .integer(headCount)),
             ("num_hidden_layers", .integer(layerCount)),
             ("num_key_value_heads", .integer(kvHeadCount)),
@@ -63,7 +68,8 @@ extension Config {
             ("torch_dtype", .string(dtype.torchName)),
             ("use_cache", .bool(true)),
             ("vocab_size", .integer(vocabSize)),
-        ])
+        ]
+        return .object(keys)
     }
 
     // MARK: - generation_config.json

@@ -5,6 +5,11 @@
 //   generation_config.json   BOS/EOS (or the source folder's own, copied)
 //   model.safetensors        every tensor under its Hugging Face name, as F32, BF16 or F16;
 //                            a tied model has no lm_head.weight
+//
+// A factored folder (`factored: true`) keeps each latent layer's K/V factors instead of k_proj and
+// v_proj: model.layers.N.self_attn.kv_a_proj.weight (A, r × D), .k_b_proj.weight (B_k, G·Dh × r)
+// and .v_b_proj.weight (B_v, G·Dh × r); config.json gains latent_kv_ranks (r per layer, 0 for a
+// dense one) under model_type "llama_latent_kv", which this project loads and transformers refuses.
 //   tokenizer files          copied from a Hugging Face source, built from a GGUF's metadata
 //                            (HuggingFaceTokenizer.swift)
 //
@@ -55,14 +60,22 @@ public struct ExportedFolder: Sendable, Equatable {
 /// onto `folder` when complete, and removed on any error.
 @discardableResult
 public func exportHuggingFace(weights: Weights, config: Config, tokenizerSource: Checkpoint?,
-                              dtype: ScalarEncoding, to folder: String,
+                              dtype: ScalarEncoding, to folder: String, factored: Bool = false,
                               metadata: [String: String] = [:]) throws -> ExportedFolder {
     // 1. The destination: absent (with an existing parent) or an empty folder.
     let destination = folder.count > 1 && folder.hasSuffix("/") ? String(folder.dropLast()) : folder
     let parent = try checkDestination(destination)
 
     // 2. The content, checked and built in memory (the tensors are shared, not copied).
-    let validConfig = try config.validated(source: "the config to export")
+    var exported = config
+    exported.latentKVRanks = nil
+    let weights = factored ? weights : weights.droppingLatentKV()
+    if weights.layers.contains(where: { $0.latentKV != nil }), weights.layers.count == config.layerCount {
+        exported.latentKVRanks = weights.latentRanks.map { $0 ?? 0 }
+    } else if factored {
+        throw ExportError.nothingFactored
+    }
+    let validConfig = try exported.validated(source: "the config to export")
     let entries = try safetensorsEntries(weights, config: validConfig, dtype: dtype)
     var files = try tokenizerSource.map(tokenizerFiles(of:)) ?? []
     files.append(ExportFile(name: "config.json", contents: validConfig.huggingFaceConfigJSON(dtype: dtype).prettyPrinted()))
@@ -118,7 +131,16 @@ private func safetensorsEntries(_ w: Weights, config c: Config, dtype: ScalarEnc
     }
     var tensors: [(String, Tensor)] = [(ModelTensor.embedding, w.embedding)]
     for (i, layer) in w.layers.enumerated() {
-        for t in LayerTensor.allCases { tensors.append((t.name(layer: i), layer[t])) }
+        for t in LayerTensor.allCases {
+            if let latent = layer.latentKV, t == .k || t == .v {
+                if t == .k {
+                    tensors += [(LatentTensor.down.name(layer: i), latent.down), (LatentTensor.keyUp.name(layer: i), latent.keyUp),
+                                (LatentTensor.valueUp.name(layer: i), latent.valueUp)]
+                }
+                continue
+            }
+            tensors.append((t.name(layer: i), layer[t]))
+        }
     }
     tensors.append((ModelTensor.finalNorm, w.finalNorm))
     if let head = w.outputHead { tensors.append((ModelTensor.outputHead, head)) }

@@ -2,6 +2,7 @@
 // per layer RMSNorm → Q/K/V → RoPE → causal grouped-query attention (Attention.swift) → O →
 // residual, RMSNorm → SwiGLU MLP → residual; final RMSNorm; output head. One implementation serves
 // prefill (T tokens at once, GEMMs over the block) and decode (one token against the KV cache).
+// A layer with K/V factors (LatentKV.swift) caches latents and runs LatentAttention.swift instead.
 import Tensor
 
 // T new tokens · S positions already cached · D model dim · H query heads · G kv heads ·
@@ -33,8 +34,10 @@ public final class Model: Sendable {
         Model(config: config, weights: newWeights, rope: rope)
     }
 
+    /// A cache for this model's layers: latents for the layers with K/V factors, keys and values
+    /// for the others.
     public func makeCache(capacity: Int? = nil) -> KVCache {
-        KVCache(config: config, capacity: capacity ?? config.contextLength)
+        KVCache(config: config, capacity: capacity ?? config.contextLength, latentRanks: weights.latentRanks)
     }
 
     /// Logits (T, V) for `tokens` placed after the `cache.count` positions already in `cache`,
@@ -73,14 +76,25 @@ public final class Model: Sendable {
             rmsNorm(h, layer.inputNorm, epsilon: c.rmsNormEpsilon, rows: t, into: &x)
             observer?.observe(.attentionInput, layer: index, rows: t, width: d, activations: x)
             linear(x, rows: t, layer.q, into: &q)                 // (T, D) × (H·Dh, D)ᵀ → (T, H·Dh)
-            linear(x, rows: t, layer.k, into: &k)                 // (T, D) × (G·Dh, D)ᵀ → (T, G·Dh)
-            linear(x, rows: t, layer.v, into: &v)                 // (T, D) × (G·Dh, D)ᵀ → (T, G·Dh)
             rotate(&q, rows: t, heads: c.headCount, firstPosition: start)
-            rotate(&k, rows: t, heads: c.kvHeadCount, firstPosition: start)
-            cache.append(layer: index, keys: k, values: v)        // cache rows S..<S+T ← k, v
-            // softmax(q·Kᵀ/√Dh, causal) · V: (T, H·Dh) against (S+T, G·Dh) → (T, H·Dh)
-            attention(queries: q, rows: t, cached: start, keys: cache.keys[index], values: cache.values[index],
-                      heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim, into: &attended)
+            if let latent = layer.latentKV {
+                let r = latent.rank
+                var latents = [Float](repeating: 0, count: t * r)
+                linear(x, rows: t, latent.down, into: &latents)   // c = x Aᵀ: (T, D) × (r, D)ᵀ → (T, r)
+                cache.append(layer: index, latents: latents)      // cache rows S..<S+T ← c
+                // softmax(q·RoPE(C B_kᵀ)ᵀ/√Dh, causal) · C B_vᵀ, per head (LatentAttention.swift)
+                latentAttention(queries: q, rows: t, cached: start, latents: cache.latents[index], rank: r,
+                                keyUp: latent.keyUp.scalars, valueUp: latent.valueUp.scalars,
+                                heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim, rope: rope, into: &attended)
+            } else {
+                linear(x, rows: t, layer.k, into: &k)             // (T, D) × (G·Dh, D)ᵀ → (T, G·Dh)
+                linear(x, rows: t, layer.v, into: &v)             // (T, D) × (G·Dh, D)ᵀ → (T, G·Dh)
+                rotate(&k, rows: t, heads: c.kvHeadCount, firstPosition: start)
+                cache.append(layer: index, keys: k, values: v)    // cache rows S..<S+T ← k, v
+                // softmax(q·Kᵀ/√Dh, causal) · V: (T, H·Dh) against (S+T, G·Dh) → (T, H·Dh)
+                attention(queries: q, rows: t, cached: start, keys: cache.keys[index], values: cache.values[index],
+                          heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim, into: &attended)
+            }
             linear(attended, rows: t, layer.o, into: &projected)  // (T, H·Dh) × (D, H·Dh)ᵀ → (T, D)
             add(projected, into: &h)
 

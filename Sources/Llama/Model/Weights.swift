@@ -15,6 +15,24 @@ public struct LayerWeights: Sendable {
     public var gate: Tensor                 // (F, D)
     public var up: Tensor                   // (F, D)
     public var down: Tensor                 // (D, F)
+    /// K and V as factors of one latent (LatentKV.swift); when present the forward pass runs the
+    /// latent attention and caches r values per token, and `k`, `v` hold the dense equivalents
+    /// B_k A and B_v A. Replacing `k` or `v` drops the factors.
+    public var latentKV: LatentKV?
+
+    public init(inputNorm: Tensor, q: Tensor, k: Tensor, v: Tensor, o: Tensor, postAttentionNorm: Tensor,
+                gate: Tensor, up: Tensor, down: Tensor, latentKV: LatentKV? = nil) {
+        self.inputNorm = inputNorm
+        self.q = q
+        self.k = k
+        self.v = v
+        self.o = o
+        self.postAttentionNorm = postAttentionNorm
+        self.gate = gate
+        self.up = up
+        self.down = down
+        self.latentKV = latentKV
+    }
 
     public subscript(tensor: LayerTensor) -> Tensor {
         get {
@@ -36,8 +54,8 @@ public struct LayerWeights: Sendable {
             switch tensor {
             case .inputNorm: inputNorm = newValue
             case .q: q = newValue
-            case .k: k = newValue
-            case .v: v = newValue
+            case .k: k = newValue; latentKV = nil
+            case .v: v = newValue; latentKV = nil
             case .o: o = newValue
             case .postAttentionNorm: postAttentionNorm = newValue
             case .gate: gate = newValue
@@ -69,9 +87,15 @@ public struct Weights: Sendable {
         embedding = try load(ModelTensor.embedding, [c.vocabSize, c.hiddenSize])
         layers = try (0..<c.layerCount).map { layer in
             func part(_ t: LayerTensor) throws -> Tensor { try load(t.name(layer: layer), t.shape(c)) }
-            return LayerWeights(inputNorm: try part(.inputNorm), q: try part(.q), k: try part(.k), v: try part(.v),
+            var latent: LatentKV?
+            if let rank = c.latentRank(layer: layer) {
+                func factor(_ t: LatentTensor) throws -> Tensor { try load(t.name(layer: layer), t.shape(c, rank: rank)) }
+                latent = LatentKV(down: try factor(.down), keyUp: try factor(.keyUp), valueUp: try factor(.valueUp))
+            }
+            return LayerWeights(inputNorm: try part(.inputNorm), q: try part(.q),
+                                k: try latent?.denseKeys ?? part(.k), v: try latent?.denseValues ?? part(.v),
                                 o: try part(.o), postAttentionNorm: try part(.postAttentionNorm),
-                                gate: try part(.gate), up: try part(.up), down: try part(.down))
+                                gate: try part(.gate), up: try part(.up), down: try part(.down), latentKV: latent)
         }
         finalNorm = try load(ModelTensor.finalNorm, [c.hiddenSize])
         outputHead = c.tiedEmbeddings ? nil : try load(ModelTensor.outputHead, [c.vocabSize, c.hiddenSize])
@@ -79,4 +103,15 @@ public struct Weights: Sendable {
 
     /// The matrix that maps the final hidden state to logits: (V, D).
     public var head: Tensor { outputHead ?? embedding }
+
+    /// Each layer's latent rank r, nil for a layer that holds K and V dense.
+    public var latentRanks: [Int?] { layers.map { $0.latentKV?.rank } }
+
+    /// The same weights with every layer's K/V factors dropped: the dense reconstruction, run with a
+    /// dense cache.
+    public func droppingLatentKV() -> Weights {
+        var dense = self
+        for i in dense.layers.indices { dense.layers[i].latentKV = nil }
+        return dense
+    }
 }
