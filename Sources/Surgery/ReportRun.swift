@@ -41,6 +41,10 @@ public struct RunReport: Sendable {
     public var comparisons: [Comparison] = []
     /// The budget allocation that chose the plan's ranks, if one did.
     public var allocation: KVAllocation?
+    /// Set when the surgered model ran from its latent cache (`run --latent`) instead of dense
+    /// reconstructions: the bytes per token of its cache and of the base model's, measured from
+    /// the caches' buffers.
+    public var latentCache: (bytesPerToken: Int, denseBytesPerToken: Int)?
 
     public struct Comparison: Sendable {
         public let name: String
@@ -83,7 +87,13 @@ public struct RunReport: Sendable {
         if details { out += "\n" + result.markdown() + "\n" }
 
         if let calibration { out += "calibration: \(calibration)\n" }
-        out += "KV cache of a latent form: \(fixed(100 * result.kvCacheFraction, 1))% of the dense cache\n"
+        if let latentCache {
+            out += "runtime: latent — the surgered model's evaluation and reply ran from a cache of "
+                + "\(grouped(latentCache.bytesPerToken)) bytes per token, \(fixed(100 * Double(latentCache.bytesPerToken) / Double(latentCache.denseBytesPerToken), 1))% "
+                + "of the dense \(grouped(latentCache.denseBytesPerToken))\n"
+        } else {
+            out += "KV cache of a latent form: \(fixed(100 * result.kvCacheFraction, 1))% of the dense cache\n"
+        }
         if result.plan.basis != .weights || allocation != nil { out += "\n" + layerTable(full: details) }
 
         out += "\n## Evaluation (\(textSource), \(windowCount) windows of \(window), \(surgered.scoredTokens) tokens scored)\n\n"

@@ -1,6 +1,8 @@
 // `surgery compress [MODEL] --out DIR [--dtype f32|bf16|f16] [surgery options]`: applies a surgery
 // and writes the result as a Hugging Face folder (config.json, model.safetensors, tokenizer files)
-// that transformers loads; the folder appears only when complete.
+// that transformers loads; the folder appears only when complete. With `--factored`, a folder that
+// keeps each layer's K/V factors (HuggingFaceExport.swift), which this project loads and runs from
+// a latent cache.
 import Llama
 import Surgery
 import Tensor
@@ -10,6 +12,8 @@ func runCompress(_ arguments: inout Arguments) throws {
     let uniform = try uniformFlag(&arguments, requested)
     var calibration = try CalibrationRequest(&arguments, needed: PreparedSurgery.needsCalibration(requested, uniform: uniform))
     guard let out = arguments.string("out") else { throw UsageError("compress needs --out DIR") }
+    let factored = arguments.flag("factored")
+    if factored { try requireLatent(requested) }
     let dtypeName = arguments.string("dtype") ?? "bf16"
     let dtypes: [String: ScalarEncoding] = ["f32": .float32, "bf16": .bfloat16, "f16": .float16]
     guard let dtype = dtypes[dtypeName.lowercased()] else {
@@ -27,11 +31,25 @@ func runCompress(_ arguments: inout Arguments) throws {
     let plan = prepared.plan
     let result = try prepared.surgeon.apply(plan, progress: surgeryProgress)
     status("surgery: \(result.summary.line)")
-    let folder = try exportHuggingFace(weights: result.weights, config: loaded.model.config,
+    let weights = factored ? result.latentWeights ?? result.weights : result.weights
+    let folder = try exportHuggingFace(weights: weights, config: loaded.model.config,
                                        tokenizerSource: loaded.checkpoint, dtype: dtype, to: out,
+                                       factored: factored,
                                        metadata: ["surgery": plan.description, "source": path])
     print("wrote \(folder.path): \(folder.tensorCount) tensors, \(grouped(folder.parameterCount)) parameters in \(dtypeName)")
     for file in folder.files { print("  \(file.name)  \(grouped(file.byteCount)) bytes") }
     print("surgery: \(plan)")
     print(result.summary.line)
+    if factored {
+        let ranks = weights.latentRanks.map { $0 ?? 0 }
+        print("factored: latent ranks \(rankSummary(ranks)); KV cache \(grouped(Model(config: loaded.model.config, weights: weights).makeCache(capacity: 1).allocatedBytes)) "
+              + "bytes per token (dense: \(grouped(loaded.model.makeCache(capacity: 1).allocatedBytes)))")
+    }
+}
+
+/// `192 in every layer`, or `min 18, max 261, mean 192.0`.
+func rankSummary(_ ranks: [Int]) -> String {
+    guard let first = ranks.first else { return "none" }
+    if ranks.allSatisfy({ $0 == first }) { return "\(first) in every layer" }
+    return "min \(ranks.min()!), max \(ranks.max()!), mean \(fixed(Double(ranks.reduce(0, +)) / Double(ranks.count), 1))"
 }

@@ -44,6 +44,13 @@ private func render(_ s: ModelSummary) -> String {
     lines.append("dtypes: " + s.dtypes.map { "\($0.dtype) \(grouped($0.parameters)) params in \($0.tensors) tensors (\(grouped($0.bytes)) bytes)" }
         .joined(separator: "; "))
     lines.append("file size: \(grouped(s.fileSize)) bytes")
+    if let ranks = c.latentKVRanks {
+        lines.append("latent K/V: ranks \(rankSummary(ranks)) (0: dense K and V); KV cache \(grouped(s.kvCacheBytesPerToken)) bytes per token, "
+                     + "\(fixed(100 * Double(s.kvCacheBytesPerToken) / Double(s.denseKVCacheBytesPerToken), 1))% of the dense \(grouped(s.denseKVCacheBytesPerToken))")
+        if Set(ranks).count > 1 { lines.append("latent ranks per layer: " + ranks.map(String.init).joined(separator: ",")) }
+    } else {
+        lines.append("KV cache: \(grouped(s.kvCacheBytesPerToken)) bytes per token (float32 keys and values)")
+    }
     return lines.joined(separator: "\n")
 }
 

@@ -12,6 +12,8 @@ func runStudy(_ arguments: inout Arguments) throws {
     let prompt = arguments.string("prompt") ?? "What is machine learning?"
     let maxTokens = try arguments.int("max-tokens", default: 96, in: 1...100_000)
     let details = arguments.flag("details")
+    let latent = arguments.flag("latent")
+    if latent { try requireLatent(requested) }
     try arguments.finish(maxPositionals: 1)
     try evaluation.readText()
     try calibration.readText()
@@ -27,7 +29,11 @@ func runStudy(_ arguments: inout Arguments) throws {
     let (surgeon, plan) = (prepared.surgeon, prepared.plan)
     let base = BaseEvaluation(model: loaded.model, windows: text.windows, progress: windowProgress("base model"))
     let result = try surgeon.apply(plan, progress: surgeryProgress)
-    let surgered = loaded.model.replacingWeights(result.weights)
+    // --latent: the surgered model runs from its K/V factors and a latent cache, not from B A.
+    guard let surgeredWeights = latent ? result.latentWeights : result.weights else {
+        throw UsageError("--latent: the surgery kept no K/V components in any layer, so there is no latent to run from")
+    }
+    let surgered = loaded.model.replacingWeights(surgeredWeights)
     let score = base.compare(surgered, progress: windowProgress("surgered model"))
     var report = RunReport(modelPath: path, config: loaded.model.config,
                            parameterCount: ModelSummary(loaded.checkpoint).totalParameters, result: result,
@@ -35,6 +41,9 @@ func runStudy(_ arguments: inout Arguments) throws {
                            base: base.score, surgered: score, prompt: prompt, maxTokens: maxTokens)
     if let statistics = prepared.statistics { report.calibration = "\(calibration.source), \(statistics.tokenCount) tokens" }
     report.allocation = prepared.allocation
+    if latent {
+        report.latentCache = (surgered.makeCache(capacity: 1).allocatedBytes, loaded.model.makeCache(capacity: 1).allocatedBytes)
+    }
     for (name, other) in try comparisons(requested, allocated: prepared.allocation != nil, result: result) {
         status("comparison: \(name): \(other)")
         let otherResult = try surgeon.apply(other, progress: surgeryProgress)
@@ -45,7 +54,7 @@ func runStudy(_ arguments: inout Arguments) throws {
 
     let chat = try loaded.tokenizer.chatTemplate().render([ChatMessage(.user, prompt)])
     let ids = loaded.tokenizer.encode(chat)
-    for (name, model) in [("base", loaded.model), ("surgered", surgered)] {
+    for (name, model) in [("base", loaded.model), (latent ? "surgered, latent runtime" : "surgered", surgered)] {
         progressLine("generating the \(name) model's reply")
         let generated = model.generate(prompt: ids, maxTokens: maxTokens, stopTokens: loaded.stopTokens)
         report.generations.append(RunReport.Generation(
@@ -54,6 +63,15 @@ func runStudy(_ arguments: inout Arguments) throws {
     }
     progressDone()
     print(report.markdown(details: details))
+}
+
+/// `--latent` needs a plan whose K and V share one basis per layer, so that each layer's K and V are
+/// factors of one latent.
+func requireLatent(_ plan: SurgeryPlan) throws {
+    guard plan.grouping.sharesKV, plan.targets.contains(.k), plan.targets.contains(.v) else {
+        throw UsageError("--latent needs K and V sharing one basis: --targets k,v (or q,k,v) with --mode shared-kv "
+                         + "or shared-kv-layers; the plan is \(plan)")
+    }
 }
 
 /// `--uniform`: a budget's ranks the same in every layer, not allocated (only with `--kv-budget`).

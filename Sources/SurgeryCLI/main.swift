@@ -17,7 +17,7 @@ let commands: [String: (inout Arguments) throws -> Void] = [
     "spectrum": runSpectrum,
     "compress": runCompress,
 ]
-let flagNames: Set<String> = ["json", "chat", "help", "details", "kv-balance", "uniform"]
+let flagNames: Set<String> = ["json", "chat", "help", "details", "kv-balance", "uniform", "latent", "factored"]
 
 @MainActor
 func main() -> Int32 {

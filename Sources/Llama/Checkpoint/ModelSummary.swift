@@ -28,12 +28,17 @@ public struct ModelSummary: Sendable, Codable {
     public var totalParameters: Int
     public var dtypes: [DtypeShare]
     public var fileSize: Int
+    /// Bytes per token of this project's Float KV cache: Σ over layers of 2·G·Dh values, or r for a
+    /// layer whose K and V come from a latent of rank r.
+    public var kvCacheBytesPerToken: Int
+    /// The same for dense K and V in every layer.
+    public var denseKVCacheBytesPerToken: Int
 
     public init(_ checkpoint: Checkpoint) {
         let c = checkpoint.config
         path = checkpoint.path
         format = checkpoint.format.rawValue
-        architecture = "LlamaForCausalLM"
+        architecture = c.latentKVRanks == nil ? "LlamaForCausalLM" : "LlamaLatentKVForCausalLM"
         config = c
         fileSize = checkpoint.fileSize
         func module(_ tensorName: String, _ moduleName: String, _ kind: String) -> Module {
@@ -46,9 +51,12 @@ public struct ModelSummary: Sendable, Codable {
         var modules = [module(ModelTensor.embedding, "model.embed_tokens", "Embedding")]
         var layerParameters: [Int] = []
         for layer in 0..<c.layerCount {
-            let parts = order.map { t in
-                module(t.name(layer: layer), String(t.name(layer: layer).dropLast(".weight".count)), t.moduleKind)
+            var names = order.map { ($0.name(layer: layer), $0.moduleKind) }
+            if c.latentRank(layer: layer) != nil {      // a factored layer: A, B_k, B_v where k_proj, v_proj would be
+                names.removeAll { $0.0 == LayerTensor.k.name(layer: layer) || $0.0 == LayerTensor.v.name(layer: layer) }
+                names.insert(contentsOf: LatentTensor.allCases.map { ($0.name(layer: layer), "Linear") }, at: 1)
             }
+            let parts = names.map { name, kind in module(name, String(name.dropLast(".weight".count)), kind) }
             layerParameters.append(parts.reduce(0) { $0 + $1.parameters })
             modules += parts
         }
@@ -72,5 +80,8 @@ public struct ModelSummary: Sendable, Codable {
             shares[t.dtype] = share
         }
         dtypes = shares.values.sorted { $0.parameters > $1.parameters }
+        let kvWidth = 2 * c.kvHeadCount * c.headDim
+        kvCacheBytesPerToken = (0..<c.layerCount).reduce(0) { $0 + (c.latentRank(layer: $1) ?? kvWidth) } * 4
+        denseKVCacheBytesPerToken = c.layerCount * kvWidth * 4
     }
 }

@@ -1,0 +1,85 @@
+// The latent runtime against the dense one, in the same run, on SmolLM2: KV-cache bytes per token,
+// prefill tokens/s over a 512-token window, decode tokens/s at contexts 512, 2048 and 8192, and the
+// memory a long generation adds. The latents are SmolLM2's shared K/V weight PCA (centring none) at
+// ranks 288, 192 and 96: speed depends on the ranks, not on which basis chose them.
+//
+// Decode at context N: a cache of N positions is marked filled (its zeros stand for N − 16 earlier
+// tokens, and attention's work does not depend on the values), then 16 tokens are decoded. Prefilling
+// 8192 real tokens first would take minutes and measure prefill, not decode.
+import Foundation
+import Llama
+import Surgery
+import Tensor
+import TestSupport
+
+func runLatentBenchmarks() {
+    let path = Fixtures.modelPath
+    guard let base = try? LoadedModel(path: path).model else {
+        print("latent: model not found at \(path) (run `make model`)")
+        return
+    }
+    let surgeon = Surgeon(base: base.weights)
+    var configurations: [(name: String, model: Model)] = [("dense", base)]
+    for rank in [288, 192, 96] {
+        guard let plan = try? SurgeryPlan(targets: [.k, .v], grouping: .sharedKV, selection: .rank(rank), centring: .none),
+              let latent = try? surgeon.apply(plan).latentWeights else {
+            print("latent: the rank-\(rank) surgery failed")
+            return
+        }
+        configurations.append(("latent r \(rank)", base.replacingWeights(latent)))
+    }
+
+    var rng = Xoshiro256StarStar(seed: 7)
+    let tokens = (0..<512).map { _ in Int(rng.next() % UInt64(base.config.vocabSize)) }
+    let contexts = [512, 2048, 8192].filter { $0 <= base.config.contextLength }
+    let steps = 16
+    print("latent vs dense runtime (SmolLM2-135M, f32; decode: median of 3 × \(steps) steps; prefill: median of 3 × 512 tokens)")
+    print("  " + ["runtime", "KV bytes/token", "prefill tok/s"].joined(separator: " | ") + " | "
+          + contexts.map { "decode @\($0) tok/s" }.joined(separator: " | ") + " | generation @8192: peak RSS, added")
+    var denseDecode: [Double] = []
+    for (name, model) in configurations {
+        _ = model.logits(Array(tokens.prefix(32)))                       // warm up
+        let bytes = model.makeCache(capacity: 1).allocatedBytes
+        let prefill = 512 / medianSeconds(runs: 3) { _ = model.logits(tokens) }
+        var decode: [Double] = []
+        for context in contexts {
+            var cache = model.makeCache(capacity: context)
+            decode.append(Double(steps) / medianSeconds(runs: 3) {
+                cache.assumeFilled(context - steps)
+                for step in 0..<steps { _ = model.forward([tokens[step]], cache: &cache) }
+            })
+        }
+        if name == "dense" { denseDecode = decode }
+        // Peak resident memory while decoding at the full 8192 context, from the kernel's high-water
+        // mark reset just before (clear_refs 5); "added" is the peak minus the resident set before.
+        let before = residentBytes().current
+        resetPeakResident()
+        do {
+            var cache = model.makeCache(capacity: base.config.contextLength)
+            cache.assumeFilled(base.config.contextLength - 4)
+            for step in 0..<4 { _ = model.forward([tokens[step]], cache: &cache) }
+        }
+        let peak = residentBytes().peak
+        let ratios = zip(decode, denseDecode).map { " (\(format($0 / $1, digits: 2))×)" }
+        print("  " + [name, "\(bytes)", format(prefill)].joined(separator: " | ") + " | "
+              + decode.indices.map { format(decode[$0]) + (name == "dense" ? "" : ratios[$0]) }.joined(separator: " | ")
+              + " | \(megabytes(peak)) MB, +\(megabytes(peak - before)) MB")
+    }
+}
+
+/// VmRSS and VmHWM of this process, in bytes (0 when /proc is unavailable).
+private func residentBytes() -> (current: Int, peak: Int) {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return (0, 0) }
+    func field(_ key: String) -> Int {
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(key) }) else { return 0 }
+        return (Int(line.split(separator: " ").dropFirst().first { Int($0) != nil } ?? "") ?? 0) * 1024
+    }
+    return (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// Resets VmHWM to the current resident set (Linux: writing 5 to /proc/self/clear_refs).
+private func resetPeakResident() {
+    try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
+}
+
+private func megabytes(_ bytes: Int) -> String { format(Double(bytes) / 1e6, digits: 0) }
