@@ -13,7 +13,7 @@ func runCompress(_ arguments: inout Arguments) throws {
     var calibration = try CalibrationRequest(&arguments, needed: PreparedSurgery.needsCalibration(requested, uniform: uniform))
     guard let out = arguments.string("out") else { throw UsageError("compress needs --out DIR") }
     let factored = arguments.flag("factored")
-    if factored { try requireLatent(requested) }
+    if factored { try requireLatent(requested, flag: "--factored") }
     let dtypeName = arguments.string("dtype") ?? "bf16"
     let dtypes: [String: ScalarEncoding] = ["f32": .float32, "bf16": .bfloat16, "f16": .float16]
     guard let dtype = dtypes[dtypeName.lowercased()] else {

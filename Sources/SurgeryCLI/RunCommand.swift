@@ -13,7 +13,7 @@ func runStudy(_ arguments: inout Arguments) throws {
     let maxTokens = try arguments.int("max-tokens", default: 96, in: 1...100_000)
     let details = arguments.flag("details")
     let latent = arguments.flag("latent")
-    if latent { try requireLatent(requested) }
+    if latent { try requireLatent(requested, flag: "--latent") }
     try arguments.finish(maxPositionals: 1)
     try evaluation.readText()
     try calibration.readText()
@@ -65,11 +65,11 @@ func runStudy(_ arguments: inout Arguments) throws {
     print(report.markdown(details: details))
 }
 
-/// `--latent` needs a plan whose K and V share one basis per layer, so that each layer's K and V are
-/// factors of one latent.
-func requireLatent(_ plan: SurgeryPlan) throws {
+/// `--latent` and `--factored` need a plan whose K and V share one basis per layer, so that each
+/// layer's K and V are factors of one latent.
+func requireLatent(_ plan: SurgeryPlan, flag: String) throws {
     guard plan.grouping.sharesKV, plan.targets.contains(.k), plan.targets.contains(.v) else {
-        throw UsageError("--latent needs K and V sharing one basis: --targets k,v (or q,k,v) with --mode shared-kv "
+        throw UsageError("\(flag) needs K and V sharing one basis: --targets k,v (or q,k,v) with --mode shared-kv "
                          + "or shared-kv-layers; the plan is \(plan)")
     }
 }

@@ -200,6 +200,8 @@ func temporaryFolder() throws -> URL {
             (["run", "--variance", "1.0000001"], "variance threshold 1.0000001 is outside (0, 1]"),
             (["run", "--rank", "0"], "--rank must be an integer in 1…"),
             (["run", "--targets", "q,k", "--mode", "shared-kv"], "mode shared-kv shares one basis between k and v, but the targets are q,k"),
+            (["run", "--targets", "k,v", "--mode", "separate", "--latent"], "--latent needs K and V sharing one basis"),
+            (["compress", "--targets", "q", "--mode", "separate", "--factored", "--out", out], "--factored needs K and V sharing one basis"),
         ]
         for (arguments, message) in cases {
             let result = try surgery(arguments + [Fixtures.modelPath])

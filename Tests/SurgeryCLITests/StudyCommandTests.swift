@@ -24,6 +24,34 @@ func wikiExcerpt() throws -> String {
         }
     }
 
+    /// `run --latent` evaluates and generates from the latent cache, and says how large it is.
+    @Test func runFromTheLatent() throws {
+        let result = try surgery(["run", Fixtures.modelPath, "--targets", "k,v", "--mode", "shared-kv", "--rank", "192",
+                                  "--centring", "none", "--latent", "--text", try wikiExcerpt(), "--window", "128",
+                                  "--windows", "1", "--max-tokens", "8"])
+        #expect(result.status == 0, "\(result.stderr)")
+        // 30 layers × 192 float32 latent values, against 30 × 2 × 192 dense keys and values.
+        #expect(result.stdout.contains("ran from a cache of 23,040 bytes per token, 50.0% of the dense 46,080"), "\(result.stdout)")
+        #expect(result.stdout.contains("### surgered, latent runtime ("))
+    }
+
+    /// `compress --factored` writes a folder that `inspect` reads as latent and `generate` runs.
+    @Test func factoredFolderLoadsAndGenerates() throws {
+        let out = try temporaryFolder().appendingPathComponent("factored").path
+        let written = try surgery(["compress", Fixtures.modelPath, "--targets", "k,v", "--mode", "shared-kv", "--rank", "96",
+                                   "--centring", "none", "--factored", "--out", out])
+        #expect(written.status == 0, "\(written.stderr)")
+        #expect(written.stdout.contains("factored: latent ranks 96 in every layer; KV cache 11,520 bytes per token (dense: 46,080)"))
+        let inspected = try surgery(["inspect", out])
+        #expect(inspected.status == 0, "\(inspected.stderr)")
+        #expect(inspected.stdout.contains("LlamaLatentKVForCausalLM"))
+        #expect(inspected.stdout.contains("model.layers.29.self_attn.kv_a_proj"))
+        #expect(inspected.stdout.contains("latent K/V: ranks 96 in every layer"))
+        let generated = try surgery(["generate", out, "--prompt", "The capital of France is", "--max-tokens", "8"])
+        #expect(generated.status == 0, "\(generated.stderr)")
+        #expect(!generated.stdout.isEmpty)
+    }
+
     @Test func sweepWritesEveryReport() throws {
         let out = try temporaryFolder().appendingPathComponent("sweep").path
         let result = try surgery(["sweep", Fixtures.modelPath, "--variances", "0.99,0.9", "--modes", "shared-kv",
