@@ -1,5 +1,5 @@
 // The latent runtime against the dense one, in the same run, on SmolLM2: KV-cache bytes per token,
-// prefill tokens/s over a 512-token window, decode tokens/s at contexts 512, 2048 and 8192, and the
+// prefill tokens/s over a 512-token window, decode tokens/s at contexts 128, 512, 2048 and 8192, and the
 // memory a long generation adds. The latents are SmolLM2's shared K/V weight PCA (centring none) at
 // ranks 288, 192 and 96: speed depends on the ranks, not on which basis chose them.
 //
@@ -31,7 +31,7 @@ func runLatentBenchmarks() {
 
     var rng = Xoshiro256StarStar(seed: 7)
     let tokens = (0..<512).map { _ in Int(rng.next() % UInt64(base.config.vocabSize)) }
-    let contexts = [512, 2048, 8192].filter { $0 <= base.config.contextLength }
+    let contexts = [128, 512, 2048, 8192].filter { $0 <= base.config.contextLength }
     let steps = 16
     print("latent vs dense runtime (SmolLM2-135M, f32; decode: median of 3 × \(steps) steps; prefill: median of 3 × 512 tokens)")
     print("  " + ["runtime", "KV bytes/token", "prefill tok/s"].joined(separator: " | ") + " | "

@@ -33,11 +33,13 @@ commands:
       --window N          tokens per window, default 512 (2 … the model's context)
       --windows K         score only the first K windows (default: all)
 
-  run [MODEL] [surgery options] [evaluation options] [--prompt TEXT] [--max-tokens 96] [--details]
+  run [MODEL] [surgery options] [evaluation options] [--prompt TEXT] [--max-tokens 96] [--details] [--latent]
       The study's main job: the model, its evaluation, the surgery, the surgered model's
       evaluation (perplexity, KL(base ‖ surgered), top-1 agreement) and greedy chat replies of
       both models to --prompt (default "What is machine learning?") side by side.
       --details           also print one row per matrix (components, variance, error, size)
+      --latent            run the surgered model from its latent: the cache holds r values per
+                          token and layer instead of K and V (needs k and v sharing a basis)
 
   sweep [MODEL] --out DIR [--variances LIST] [--ranks LIST] [--kv-budgets LIST] [--bases LIST]
         [--modes LIST] [--centrings LIST] [--targets LIST] [--layer-group N] [evaluation options]
@@ -60,12 +62,15 @@ commands:
       spectrum.csv: components needed per (layer, matrix, threshold) for the thresholds
       \(Selection.studyThresholds.map { "\($0)" }.joined(separator: ", ")).
 
-  compress [MODEL] --out DIR [--dtype bf16] [surgery options]
+  compress [MODEL] --out DIR [--dtype bf16] [--factored] [surgery options]
       Applies the surgery and writes the result as a Hugging Face folder (config.json,
       model.safetensors, generation_config.json, tokenizer files) that transformers loads.
       The folder is written whole (a temporary sibling renamed into place).
       --out DIR           a new or empty folder (required)
       --dtype D           f32, bf16 (default) or f16
+      --factored          keep each layer's K/V factors (kv_a_proj, k_b_proj, v_b_proj and
+                          latent_kv_ranks in config.json) instead of dense k_proj, v_proj: this
+                          project loads it and runs it from a latent cache; transformers does not
 
 surgery options:
   --targets LIST      matrices to replace, any of q,k,v,o,gate,up,down; default q,k,v
