@@ -45,13 +45,20 @@ package enum ModelTensor {
 
     /// Every tensor the forward pass needs, with its shape, in data-flow order.
     package static func required(_ c: Config) -> [(name: String, shape: [Int])] {
-        var list: [(String, [Int])] = [(embedding, [c.vocabSize, c.hiddenSize])]
-        for layer in 0..<c.layerCount {
-            for t in LayerTensor.allCases { list.append((t.name(layer: layer), t.shape(c))) }
-        }
-        list.append((finalNorm, [c.hiddenSize]))
-        if !c.tiedEmbeddings { list.append((outputHead, [c.vocabSize, c.hiddenSize])) }
+        var list: [(name: String, shape: [Int])] = []
+        forEachRequired(c) { list.append(($0, $1)) }
         return list
+    }
+
+    /// The tensors of `required(_:)` one at a time: a check that stops at the first missing one never
+    /// lists the 9 × 10⁹ tensors of a config that claims 10⁹ layers.
+    package static func forEachRequired(_ c: Config, _ body: (_ name: String, _ shape: [Int]) throws -> Void) rethrows {
+        try body(embedding, [c.vocabSize, c.hiddenSize])
+        for layer in 0..<c.layerCount {
+            for t in LayerTensor.allCases { try body(t.name(layer: layer), t.shape(c)) }
+        }
+        try body(finalNorm, [c.hiddenSize])
+        if !c.tiedEmbeddings { try body(outputHead, [c.vocabSize, c.hiddenSize]) }
     }
 }
 
