@@ -35,3 +35,11 @@ fixtures: model
 
 clean:
 	rm -rf .build
+
+# The fuzz harness (Tools/fuzz): damaged copies of the fixture models through the whole load path.
+# `make test` runs 20 000 cases of seed 1; this runs a million (FUZZ_CASES, FUZZ_SEED to change).
+FUZZ_CASES ?= 1000000
+FUZZ_SEED ?= 1
+.PHONY: fuzz
+fuzz:
+	swift run $(SWIFT_FLAGS) fuzz --cases $(FUZZ_CASES) --seed $(FUZZ_SEED)

@@ -65,6 +65,34 @@ func runLatentBenchmarks() {
               + decode.indices.map { format(decode[$0]) + (name == "dense" ? "" : ratios[$0]) }.joined(separator: " | ")
               + " | \(megabytes(peak)) MB, +\(megabytes(peak - before)) MB")
     }
+    let width = base.config.kvHeadCount * base.config.headDim, layers = base.config.layerCount
+    for rank in [288, 192, 96] {
+        let seconds = keyRebuildSeconds(positions: 8192, rank: rank, width: width)
+        print("  key rebuild at 8192 positions, r \(rank): \(format(1000 * seconds, digits: 2)) ms per layer, "
+              + "\(format(1000 * seconds * Double(layers), digits: 0)) ms per decode step, "
+              + "\(format(2 * 8192 * Double(width * rank) / seconds / 1e9)) GFLOP/s")
+    }
+}
+
+/// The key rebuild of one decode step alone, K = C B_kᵀ for S positions: what decode at context S
+/// spends beyond the dense runtime, per layer. Its GFLOP/s beside the GEMM's own rate shows whether a
+/// blocked rebuild (keys rebuilt and used a block of positions at a time) could gain anything: it
+/// does the same multiply-adds, so it can only save memory traffic.
+func keyRebuildSeconds(positions: Int, rank: Int, width: Int) -> Double {
+    var rng = Xoshiro256StarStar(seed: 3)
+    let c = (0..<(positions * rank)).map { _ in Float.random(in: -1..<1, using: &rng) }
+    let b = (0..<(width * rank)).map { _ in Float.random(in: -1..<1, using: &rng) }
+    var keys = [Float](repeating: 0, count: positions * width)
+    return medianSeconds(runs: 5) {
+        c.withUnsafeBufferPointer { cp in
+            b.withUnsafeBufferPointer { bp in
+                keys.withUnsafeMutableBufferPointer { kp in
+                    gemm(m: positions, n: width, k: rank, a: cp.baseAddress!, lda: rank, b: bp.baseAddress!, ldb: rank,
+                         transposeB: true, c: kp.baseAddress!, ldc: width)
+                }
+            }
+        }
+    }
 }
 
 /// VmRSS and VmHWM of this process, in bytes (0 when /proc is unavailable).

@@ -1,6 +1,6 @@
-// The sweep's report: the rows as a Markdown table, CSV and JSON, and four SVG plots — perplexity
-// (log scale) and KL against the variance threshold and against the factored-parameter ratio, one
-// line per mode and centring. Every file is rewritten whole after each row (`writeWholeFile`), so an
+// The sweep's report: the rows as a Markdown table, CSV and JSON, six SVG plots — perplexity
+// (log scale) and KL against the variance threshold, the factored-parameter ratio and the KV cache, one
+// line per mode and centring — and report.html, which holds them all (ReportHTML.swift). Every file is rewritten whole after each row (`writeWholeFile`), so an
 // interrupted sweep leaves complete files holding the rows it finished.
 
 public struct SweepReport: Sendable {
@@ -20,20 +20,20 @@ public struct SweepReport: Sendable {
         self.context = context
     }
 
-    /// The files `write(to:)` produces, in order.
+    /// The files `write(to:)` produces, in order: the page to open (report.html) last.
     public static let fileNames = ["sweep.md", "sweep.csv", "sweep.json", "perplexity-vs-threshold.svg",
                                    "kl-vs-threshold.svg", "perplexity-vs-parameters.svg", "kl-vs-parameters.svg",
-                                   "perplexity-vs-kv-cache.svg", "kl-vs-kv-cache.svg"]
+                                   "perplexity-vs-kv-cache.svg", "kl-vs-kv-cache.svg", "report.html"]
 
     /// Writes every file into `directory` (created if needed), each one whole.
     public func write(to directory: String) throws(SurgeryError) {
         try makeFolder(directory)
         let plots = self.plots()
-        let texts = [markdown(), csv(), json()] + plots.map(\.svg)
+        let texts = [markdown(), csv(), json()] + plots.map(\.svg) + [html(plots: plots)]
         for (name, text) in zip(Self.fileNames, texts) { try writeWholeFile(text, to: directory + "/" + name) }
     }
 
-    private var targetList: String { targets.map(\.rawValue).joined(separator: ", ") }
+    var targetList: String { targets.map(\.rawValue).joined(separator: ", ") }
 
     // MARK: - Markdown
 
@@ -41,25 +41,34 @@ public struct SweepReport: Sendable {
         var out = "# PCA surgery sweep of \(targetList)\n\n"
         for (key, value) in context { out += "- \(key): \(value)\n" }
         out += "- base perplexity: \(fixed(base.perplexity, 3))\n\n"
-        out += "| basis | mode | centring | threshold / rank / budget | components q | components k/v (min–max) | KV cache | factored / dense | rel. error | perplexity | Δ perplexity | KL(base‖surgered) | top-1 agreement |\n"
-        out += "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
-        for r in rows {
-            let range = r.componentRangeKV.map { " (\($0.lowerBound)–\($0.upperBound))" } ?? ""
-            let cells = [
-                "\(r.point.basis)", "\(r.point.grouping)", "\(r.point.centring)",
-                r.point.selectionCell + (r.allocated ? " (allocated)" : ""),
-                r.meanComponentsQ.map { fixed($0, 1) } ?? "–", (r.meanComponentsKV.map { fixed($0, 1) } ?? "–") + range,
-                fixed(100 * r.kvCacheFraction, 1) + "%",
-                fixed(r.factoredParameterRatio, 3), fixed(r.meanRelativeError, 4),
-                significant(r.evaluation.perplexity, 5), (r.deltaPerplexity >= 0 ? "+" : "") + significant(r.deltaPerplexity, 4),
-                significant(r.evaluation.meanKL, 4), fixed(r.evaluation.top1Agreement, 4),
-            ]
-            out += "| " + cells.joined(separator: " | ") + " |\n"
-        }
-        out += "\nComponents are means over layers (k/v: over all k and v matrices). Factored / dense counts "
-        out += "each group's basis (and mean, under centring pca) once, plus every matrix's coefficients. "
-        out += "KV cache: Σ_l r_l / Σ_l (rows of k_l and v_l), what a latent form would cache per token.\n"
+        out += "| " + Self.tableHeader.joined(separator: " | ") + " |\n"
+        out += "|---|---|---|" + String(repeating: "---:|", count: Self.tableHeader.count - 3) + "\n"
+        for r in rows { out += "| " + Self.tableCells(r).joined(separator: " | ") + " |\n" }
+        out += "\n" + Self.tableNote + "\n"
         return out
+    }
+
+    /// The table's columns: three that name the configuration, then numbers.
+    static let tableHeader = ["basis", "mode", "centring", "threshold / rank / budget", "components q",
+                              "components k/v (min–max)", "KV cache", "factored / dense", "rel. error", "perplexity",
+                              "Δ perplexity", "KL(base‖surgered)", "top-1 agreement"]
+
+    static let tableNote = "Components are means over layers (k/v: over all k and v matrices). Factored / dense counts "
+        + "each group's basis (and mean, under centring pca) once, plus every matrix's coefficients. "
+        + "KV cache: Σ_l r_l / Σ_l (rows of k_l and v_l), what a latent form would cache per token."
+
+    /// One row of the table, as text.
+    static func tableCells(_ r: SweepRow) -> [String] {
+        let range = r.componentRangeKV.map { " (\($0.lowerBound)–\($0.upperBound))" } ?? ""
+        return [
+            "\(r.point.basis)", "\(r.point.grouping)", "\(r.point.centring)",
+            r.point.selectionCell + (r.allocated ? " (allocated)" : ""),
+            r.meanComponentsQ.map { fixed($0, 1) } ?? "–", (r.meanComponentsKV.map { fixed($0, 1) } ?? "–") + range,
+            fixed(100 * r.kvCacheFraction, 1) + "%",
+            fixed(r.factoredParameterRatio, 3), fixed(r.meanRelativeError, 4),
+            significant(r.evaluation.perplexity, 5), (r.deltaPerplexity >= 0 ? "+" : "") + significant(r.deltaPerplexity, 4),
+            significant(r.evaluation.meanKL, 4), fixed(r.evaluation.top1Agreement, 4),
+        ]
     }
 
     // MARK: - CSV

@@ -1,6 +1,7 @@
 // The spectrum of a model's projections: for every layer, the cumulative explained-variance ratio of
 // q, k, v (each its own PCA) and of the stacked [K; V] (the shared-kv basis), as curves (SVG, one
-// file per matrix kind, one line per layer) and as a table of the components each threshold needs.
+// file per matrix kind, one line per layer), as a table of the components each threshold needs, and
+// as report.html holding both (ReportHTML.swift).
 // The decompositions are the surgeon's, so a spectrum and a sweep on one surgeon fit each PCA once.
 import Linalg
 
@@ -92,10 +93,12 @@ public struct Spectrum: Sendable {
         }
     }
 
-    /// Writes `spectrum.csv` and the plots into `directory` (created if needed), each file whole.
-    public func write(to directory: String) throws(SurgeryError) {
+    /// Writes `spectrum.csv`, the plots and `report.html` (headed by `context`: model, …) into
+    /// `directory` (created if needed), each file whole.
+    public func write(to directory: String, context: [(key: String, value: String)] = []) throws(SurgeryError) {
         try makeFolder(directory)
         try writeWholeFile(csv(), to: directory + "/spectrum.csv")
         for (name, svg) in plots() { try writeWholeFile(svg, to: directory + "/" + name) }
+        try writeWholeFile(html(context: context), to: directory + "/report.html")
     }
 }

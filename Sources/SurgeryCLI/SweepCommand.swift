@@ -80,7 +80,7 @@ func runSpectrum(_ arguments: inout Arguments) throws {
     let loaded = try loadModel(path)
     let spectrum = try Spectrum(surgeon: Surgeon(base: loaded.model.weights), targets: targets, centring: centring,
                                 progress: surgeryProgress)
-    try spectrum.write(to: out)
+    try spectrum.write(to: out, context: [("model", path), ("targets", targets.map(\.rawValue).joined(separator: ", "))])
     print(spectrum.csv(), terminator: "")
-    status("wrote spectrum.csv and the SVG curves to \(out)")
+    status("wrote spectrum.csv, the SVG curves and report.html to \(out)")
 }

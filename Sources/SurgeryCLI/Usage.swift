@@ -46,7 +46,7 @@ commands:
       One surgery and evaluation per (basis, mode, centring, selection); each group is decomposed
       once. Writes sweep.md, sweep.csv, sweep.json and SVG plots (perplexity and KL against the
       threshold, the factored-parameter ratio and the KV-cache fraction) to DIR, rewritten after
-      every row.
+      every row, and report.html: one page with all of it and a reading of the result.
       --variances LIST    default \(thresholdsText) (each in (0, 1])
       --modes LIST        default separate,shared-kv (also shared-kv-layers)
       --centrings LIST    default pca (also seed, none; the activation basis is always uncentred)
@@ -60,7 +60,7 @@ commands:
   spectrum [MODEL] --out DIR [--targets q,k,v] [--centring pca|none]
       Explained-variance curves per layer for each target and the stacked K/V (SVG), and
       spectrum.csv: components needed per (layer, matrix, threshold) for the thresholds
-      \(Selection.studyThresholds.map { "\($0)" }.joined(separator: ", ")).
+      \(Selection.studyThresholds.map { "\($0)" }.joined(separator: ", ")); report.html shows both.
 
   compress [MODEL] --out DIR [--dtype bf16] [--factored] [surgery options]
       Applies the surgery and writes the result as a Hugging Face folder (config.json,

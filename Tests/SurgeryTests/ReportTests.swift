@@ -143,7 +143,7 @@ let float32RatioSum = 1e-6
         try spectrum.write(to: folder)
         defer { if ProcessInfo.processInfo.environment["SURGERY_TEST_OUTPUT"] == nil { try? FileManager.default.removeItem(atPath: folder) } }
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
-                == ["spectrum-k.svg", "spectrum-kv.svg", "spectrum-q.svg", "spectrum-v.svg", "spectrum.csv"])
+                == ["report.html", "spectrum-k.svg", "spectrum-kv.svg", "spectrum-q.svg", "spectrum-v.svg", "spectrum.csv"])
         for name in ["spectrum-q.svg", "spectrum-kv.svg"] {
             _ = try XMLDocumentCheck.parse(try String(contentsOfFile: folder + "/" + name, encoding: .utf8))
         }

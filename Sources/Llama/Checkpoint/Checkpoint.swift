@@ -180,7 +180,7 @@ public final class Checkpoint: Sendable {
     /// Every tensor the forward pass needs is present with the shape the config implies.
     func checkRequiredTensors() throws {
         let byName = Dictionary(tensors.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        for (name, shape) in ModelTensor.required(config) {
+        try ModelTensor.forEachRequired(config) { name, shape in
             guard let info = byName[name] else { throw CheckpointError.missingTensor(path: path, tensor: name) }
             guard info.shape == shape else {
                 throw CheckpointError.wrongShape(path: path, tensor: name, found: info.shape, expected: shape)

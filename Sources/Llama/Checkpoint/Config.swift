@@ -50,6 +50,11 @@ public struct Config: Sendable, Equatable, Codable {
         return ranks[layer]
     }
 
+    /// The longest context accepted. The RoPE tables (context × head dim floats) are built from it
+    /// when a model loads, so it is bounded like a length in a file; 2²⁰ is more than any Llama-family
+    /// checkpoint this project reads declares.
+    package static let maximumContextLength = 1 << 20
+
     /// Checks the relations the forward pass relies on; `source` names the file for the error.
     func validated(source: String) throws -> Config {
         func require(_ ok: Bool, _ what: String) throws {
@@ -66,11 +71,22 @@ public struct Config: Sendable, Equatable, Codable {
         try require(rmsNormEpsilon > 0 && rmsNormEpsilon.isFinite, "rms_norm_eps is \(rmsNormEpsilon), expected > 0")
         try require(ropeTheta > 0 && ropeTheta.isFinite, "rope_theta is \(ropeTheta), expected > 0")
         try require(contextLength > 0, "max_position_embeddings is \(contextLength), expected > 0")
+        try require(contextLength <= Self.maximumContextLength,
+                    "max_position_embeddings is \(contextLength), more than the \(Self.maximumContextLength) this project supports")
+        // Tensor shapes multiply these: every product must be an Int.
+        let products = [[headCount, headDim, hiddenSize], [kvHeadCount, headDim, hiddenSize],
+                        [intermediateSize, hiddenSize], [vocabSize, hiddenSize], [contextLength, headDim]]
+        for p in products where Checked.product(p) == nil {
+            try require(false, "the product \(p.map(String.init).joined(separator: " × ")) of its sizes overflows")
+        }
         if let ranks = latentKVRanks {
             try require(ranks.count == layerCount,
                         "latent_kv_ranks has \(ranks.count) entries for \(layerCount) layers")
             if let bad = ranks.firstIndex(where: { $0 < 0 }) {
                 try require(false, "latent_kv_ranks[\(bad)] is \(ranks[bad]), expected ≥ 0 (0: dense K and V)")
+            }
+            if let r = ranks.max(), Checked.product([r, hiddenSize]) == nil || Checked.product([kvHeadCount, headDim, r]) == nil {
+                try require(false, "latent rank \(r) times the model's sizes overflows")
             }
         }
         return self

@@ -65,19 +65,26 @@ package enum ModelTensor {
     /// Every tensor the forward pass needs, with its shape, in data-flow order; a layer with a latent
     /// rank has the three latent factors where `k_proj` and `v_proj` would be.
     package static func required(_ c: Config) -> [(name: String, shape: [Int])] {
-        var list: [(String, [Int])] = [(embedding, [c.vocabSize, c.hiddenSize])]
+        var list: [(name: String, shape: [Int])] = []
+        forEachRequired(c) { list.append(($0, $1)) }
+        return list
+    }
+
+    /// The tensors of `required(_:)` one at a time: a check that stops at the first missing one never
+    /// lists the 9 × 10⁹ tensors of a config that claims 10⁹ layers.
+    package static func forEachRequired(_ c: Config, _ body: (_ name: String, _ shape: [Int]) throws -> Void) rethrows {
+        try body(embedding, [c.vocabSize, c.hiddenSize])
         for layer in 0..<c.layerCount {
             for t in LayerTensor.allCases {
                 if let rank = c.latentRank(layer: layer), t == .k || t == .v {
-                    if t == .k { list += LatentTensor.allCases.map { ($0.name(layer: layer), $0.shape(c, rank: rank)) } }
+                    if t == .k { for f in LatentTensor.allCases { try body(f.name(layer: layer), f.shape(c, rank: rank)) } }
                     continue
                 }
-                list.append((t.name(layer: layer), t.shape(c)))
+                try body(t.name(layer: layer), t.shape(c))
             }
         }
-        list.append((finalNorm, [c.hiddenSize]))
-        if !c.tiedEmbeddings { list.append((outputHead, [c.vocabSize, c.hiddenSize])) }
-        return list
+        try body(finalNorm, [c.hiddenSize])
+        if !c.tiedEmbeddings { try body(outputHead, [c.vocabSize, c.hiddenSize]) }
     }
 }
 

@@ -138,8 +138,16 @@ private func definition(_ file: HFTokenizerFile, config: HFValue, chatTemplate: 
     }
     if model.ignoreMerges == true { throw TokenizerError.unsupportedModelOption(name: "ignore_merges", value: "true") }
 
-    // The vocabulary: model ids and added-token ids together must run 0..<count.
-    let count = max(model.vocab.values.max() ?? -1, file.addedTokens.map(\.id).max() ?? -1) + 1
+    // The vocabulary: model ids and added-token ids together must run 0..<count. So no id can reach
+    // the number of entries; that is checked before `count` spellings are allocated, as a lying id
+    // would make the table any size.
+    let highest = max(model.vocab.values.max() ?? -1, file.addedTokens.map(\.id).max() ?? -1)
+    if highest >= model.vocab.count + file.addedTokens.count {
+        let used = Set(model.vocab.values).union(file.addedTokens.map(\.id))
+        let hole = (0..<highest).first { !used.contains($0) } ?? highest    // fewer ids than slots: one is free
+        throw TokenizerError.missingTokenID(id: hole, vocabularySize: highest == Int.max ? highest : highest + 1)
+    }
+    let count = highest + 1
     var spellings = [String?](repeating: nil, count: max(count, 0))
     for (spelling, id) in model.vocab {
         guard id >= 0 else { throw TokenizerError.missingTokenID(id: id, vocabularySize: count) }
