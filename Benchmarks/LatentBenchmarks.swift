@@ -19,25 +19,25 @@ func runLatentBenchmarks() {
         return
     }
     let surgeon = Surgeon(base: base.weights)
-    var configurations: [(name: String, model: Model)] = [("dense", base)]
+    var configurations: [(name: String, rank: Int?, model: Model)] = [("dense", nil, base)]
     for rank in [288, 192, 96] {
-        guard let plan = try? SurgeryPlan(targets: [.k, .v], grouping: .sharedKV, selection: .rank(rank), centring: .none),
-              let latent = try? surgeon.apply(plan).latentWeights else {
+        guard let latent = latentModel(base, surgeon: surgeon, rank: rank) else {
             print("latent: the rank-\(rank) surgery failed")
             return
         }
-        configurations.append(("latent r \(rank)", base.replacingWeights(latent)))
+        configurations.append(("latent r \(rank)", rank, latent))
     }
 
     var rng = Xoshiro256StarStar(seed: 7)
     let tokens = (0..<512).map { _ in Int(rng.next() % UInt64(base.config.vocabSize)) }
     let contexts = [128, 512, 2048, 8192].filter { $0 <= base.config.contextLength }
     let steps = 16
-    print("latent vs dense runtime (SmolLM2-135M, f32; decode: median of 3 × \(steps) steps; prefill: median of 3 × 512 tokens)")
+    print("latent vs dense runtime (SmolLM2-135M, f32; decode: median of 3 × \(steps) steps; prefill: median of 3 × 512 tokens;"
+          + " peak: one child process per runtime)")
     print("  " + ["runtime", "KV bytes/token", "prefill tok/s"].joined(separator: " | ") + " | "
           + contexts.map { "decode @\($0) tok/s" }.joined(separator: " | ") + " | generation @8192: peak RSS, added")
     var denseDecode: [Double] = []
-    for (name, model) in configurations {
+    for (name, rank, model) in configurations {
         _ = model.logits(Array(tokens.prefix(32)))                       // warm up
         let bytes = model.makeCache(capacity: 1).allocatedBytes
         let prefill = 512 / medianSeconds(runs: 3) { _ = model.logits(tokens) }
@@ -50,16 +50,7 @@ func runLatentBenchmarks() {
             })
         }
         if name == "dense" { denseDecode = decode }
-        // Peak resident memory while decoding at the full 8192 context, from the kernel's high-water
-        // mark reset just before (clear_refs 5); "added" is the peak minus the resident set before.
-        let before = residentBytes().current
-        resetPeakResident()
-        do {
-            var cache = model.makeCache(capacity: base.config.contextLength)
-            cache.assumeFilled(base.config.contextLength - 4)
-            for step in 0..<4 { _ = model.forward([tokens[step]], cache: &cache) }
-        }
-        let peak = residentBytes().peak
+        let (before, peak) = peakOfLongGeneration(rank: rank)
         let ratios = zip(decode, denseDecode).map { " (\(format($0 / $1, digits: 2))×)" }
         print("  " + [name, "\(bytes)", format(prefill)].joined(separator: " | ") + " | "
               + decode.indices.map { format(decode[$0]) + (name == "dense" ? "" : ratios[$0]) }.joined(separator: " | ")
@@ -93,6 +84,43 @@ func keyRebuildSeconds(positions: Int, rank: Int, width: Int) -> Double {
             }
         }
     }
+}
+
+/// SmolLM2 with K and V from the rank-r shared weight PCA (centring none), run from its latent.
+private func latentModel(_ base: Model, surgeon: Surgeon, rank: Int) -> Model? {
+    guard let plan = try? SurgeryPlan(targets: [.k, .v], grouping: .sharedKV, selection: .rank(rank), centring: .none),
+          let latent = try? surgeon.apply(plan).latentWeights else { return nil }
+    return base.replacingWeights(latent)
+}
+
+/// The peak resident memory of decoding at the model's full context (8192 positions), measured in a
+/// child process per configuration (`Benchmarks latent-peak RANK`, 0 for dense) so that no other
+/// configuration's freed memory counts: (resident before the cache is made, peak after), in bytes.
+private func peakOfLongGeneration(rank: Int?) -> (before: Int, peak: Int) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+    process.arguments = ["latent-peak", "\(rank ?? 0)"]
+    let output = Pipe()
+    process.standardOutput = output
+    guard (try? process.run()) != nil else { return (0, 0) }
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    let numbers = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
+    return numbers.count == 2 ? (numbers[0], numbers[1]) : (0, 0)
+}
+
+/// The child of `peakOfLongGeneration`: loads the model (and the latent of rank `rank`), resets
+/// the kernel's high-water mark (clear_refs 5), decodes 4 tokens into a full-context cache, and
+/// prints the resident bytes before and the peak.
+func runLatentPeak(rank: Int) {
+    guard let base = try? LoadedModel(path: Fixtures.modelPath).model else { return }
+    guard let model = rank == 0 ? base : latentModel(base, surgeon: Surgeon(base: base.weights), rank: rank) else { return }
+    let before = residentBytes().current
+    resetPeakResident()
+    var cache = model.makeCache(capacity: model.config.contextLength)
+    cache.assumeFilled(model.config.contextLength - 4)
+    for token in 0..<4 { _ = model.forward([token], cache: &cache) }
+    print(before, residentBytes().peak)
 }
 
 /// VmRSS and VmHWM of this process, in bytes (0 when /proc is unavailable).

@@ -56,12 +56,22 @@ package func latentAttentionReference(queries q: [Float], rows t: Int, cached s:
 /// Rows of queries per job, as in `attention`.
 private let latentBlockRows = 32
 
+/// Up to this many query rows (decode, short chunks) all heads go through each product together,
+/// so the latents and each group's keys are read once per step rather than once per head: at
+/// context 8192 and r 192 that is 6 MB of latents per layer instead of 9 × 6 MB.
+private let latentAllHeadsRows = 8
+
 /// Same contract as `latentAttentionReference`; equal to it up to summation order and `exp`'s last bits.
 ///
 /// First the keys of all S+T visible positions are rebuilt, K = C B_kᵀ (one GEMM over the
 /// positions) and rotated. Then, in (query head, block of query rows) jobs over `parallelFor`:
 /// scores against K, the causal softmax, the weighted latent sum P C (rows × r), and its
-/// up-projection (P C) B_v[g]ᵀ into the head's output columns.
+/// up-projection (P C) B_v[g]ᵀ into the head's output columns — or, for a few rows (decode), the
+/// same three products with all heads at once.
+///
+/// The keys are rebuilt for all positions in one GEMM rather than a block of positions at a time:
+/// the rebuild is compute-bound (Benchmarks `latent`: ~170 GFLOP/s, the GEMM's own rate at 8192
+/// positions), and a blocked rebuild does the same multiply-adds.
 package func latentAttention(queries q: [Float], rows t: Int, cached s: Int, latents c: [Float], rank r: Int,
                              keyUp: [Float], valueUp: [Float], heads: Int, kvHeads: Int, headDim dh: Int,
                              rope: RoPETable, into out: inout [Float]) {
@@ -83,6 +93,11 @@ package func latentAttention(queries q: [Float], rows t: Int, cached s: Int, lat
             }
         }
         applyRoPE(keys, tokens: positions, rowStride: kvWidth, heads: kvHeads, firstPosition: 0, table: rope)
+        if t <= latentAllHeadsRows {
+            latentAttentionAllHeads(queries: q, rows: t, cached: s, keys: keys, latents: c, rank: r, valueUp: valueUp,
+                                    heads: heads, kvHeads: kvHeads, headDim: dh, into: &out)
+            return
+        }
         q.withUnsafeBufferPointer { qp in
             c.withUnsafeBufferPointer { cp in
                 valueUp.withUnsafeBufferPointer { bv in
@@ -115,6 +130,55 @@ package func latentAttention(queries q: [Float], rows t: Int, cached s: Int, lat
                             gemm(m: rows, n: dh, k: r, a: latentSum, lda: r, b: bvs.base + kvHead * dh * r, ldb: r,
                                  transposeB: true, c: os.base + r0 * qWidth + head * dh, ldc: qWidth)
                         }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The few-rows path of `latentAttention`, after the keys are rebuilt: scores of all heads in one
+/// matrix P (T·H rows, row i·H + h for query row i and head h, S+T columns), then P C in one
+/// product, then each group's heads up-projected together.
+private func latentAttentionAllHeads(queries q: [Float], rows t: Int, cached s: Int, keys: UnsafeMutablePointer<Float>,
+                                     latents c: [Float], rank r: Int, valueUp: [Float], heads: Int, kvHeads: Int,
+                                     headDim dh: Int, into out: inout [Float]) {
+    let qWidth = heads * dh, kvWidth = kvHeads * dh, group = heads / kvHeads
+    let visible = s + t
+    let scale = 1 / Float(dh).squareRoot()
+    Scratch.withFloats(t * heads * (visible + r)) { scores in
+        let latentSum = scores + t * heads * visible
+        q.withUnsafeBufferPointer { qp in
+            let qs = SharedPointer(readOnly: qp.baseAddress!), ks = SharedPointer(readOnly: UnsafePointer(keys))
+            let ps = SharedPointer(scores)
+            // per (row, group): P rows (H/G, visible) = the group's query heads (H/G, Dh) · K_g (visible, Dh)ᵀ
+            parallelFor(t * kvHeads) { job in
+                let i = job / kvHeads, g = job % kvHeads
+                let rows = ps.base + (i * heads + g * group) * visible
+                gemm(m: group, n: visible, k: dh, a: qs.base + i * qWidth + g * group * dh, lda: dh,
+                     b: ks.base + g * dh, ldb: kvWidth, transposeB: true, c: rows, ldc: visible)
+                let seen = s + i + 1
+                for h in 0..<group {
+                    let row = rows + h * visible
+                    for j in 0..<seen { row[j] *= scale }
+                    softmax(row, count: seen)
+                    for j in seen..<visible { row[j] = 0 }
+                }
+            }
+        }
+        // Σⱼ pⱼ c_j for every (row, head): (T·H, r) = P (T·H, visible) · C (visible, r)
+        c.withUnsafeBufferPointer { cp in
+            gemm(m: t * heads, n: r, k: visible, a: scores, lda: visible, b: cp.baseAddress!, ldb: r,
+                 transposeB: false, c: latentSum, ldc: r)
+        }
+        // out[i, heads of g] (H/G, Dh) = (P C) rows of (i, g) (H/G, r) · B_v[g] (Dh, r)ᵀ
+        valueUp.withUnsafeBufferPointer { bv in
+            out.withUnsafeMutableBufferPointer { op in
+                for i in 0..<t {
+                    for g in 0..<kvHeads {
+                        gemm(m: group, n: dh, k: r, a: latentSum + (i * heads + g * group) * r, lda: r,
+                             b: bv.baseAddress! + g * dh * r, ldb: r, transposeB: true,
+                             c: op.baseAddress! + i * qWidth + g * group * dh, ldc: dh)
                     }
                 }
             }
