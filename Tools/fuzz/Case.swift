@@ -3,6 +3,7 @@
 // it, one to three mutations, all drawn from a generator seeded by (run seed, i) — so any case can be
 // replayed alone by its number.
 import Foundation
+import Llama
 import Tensor
 
 // MARK: - Seeds
@@ -70,7 +71,31 @@ final class Workspace {
             }
             seeds.append((seed, folder, targets, targets.reduce(0) { $0 + $1.bytes.count }))
         }
+        seeds.append(try Self.factoredSeed(in: root + "/hf-factored", fixtures: fixtures))
         self.seeds = seeds
+    }
+
+    /// A factored folder (`compress --factored`: K/V latents, latent_kv_ranks), which the fixtures do
+    /// not hold: the tiny f32 model with seeded factors of rank 8 in layer 0 and 20 in layer 1,
+    /// written as bf16 by the exporter, with the byte-level tokenizer beside it.
+    private static func factoredSeed(in folder: String, fixtures: String) throws -> (Seed, String, [Target], Int) {
+        let checkpoint = try Checkpoint.open(fixtures + "/tiny/f32")
+        var weights = try Weights(checkpoint: checkpoint)
+        var rng = Xoshiro256StarStar(seed: 11)
+        func random(_ shape: [Int]) -> Tensor {
+            Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in Float.random(in: -0.3..<0.3, using: &rng) })
+        }
+        for (layer, rank) in [(0, 8), (1, 20)] {
+            weights.layers[layer].latentKV = LatentKV(down: random([rank, 64]), keyUp: random([32, rank]), valueUp: random([32, rank]))
+        }
+        try exportHuggingFace(weights: weights, config: checkpoint.config, tokenizerSource: nil, dtype: .bfloat16,
+                              to: folder, factored: true)
+        try FileManager.default.copyItem(atPath: fixtures + "/tokenizer/byte-bpe/tokenizer.json", toPath: folder + "/tokenizer.json")
+        let targets = try ["config.json", "model.safetensors", "tokenizer.json"].map { name in
+            Target(name: name, kind: name.hasSuffix(".safetensors") ? .safetensors : .json,
+                   bytes: [UInt8](try Data(contentsOf: URL(fileURLWithPath: folder + "/" + name))))
+        }
+        return (Seed(name: "hf-factored", files: [], opens: nil), folder, targets, targets.reduce(0) { $0 + $1.bytes.count })
     }
 
     func remove() { try? FileManager.default.removeItem(atPath: root) }
