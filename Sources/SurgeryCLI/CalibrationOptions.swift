@@ -96,6 +96,15 @@ struct PreparedSurgery {
         return false
     }
 
+    /// A plan that needs no calibration text (`needsCalibration` is false): the weights alone.
+    init(uncalibrated plan: SurgeryPlan, weights: Weights) {
+        surgeon = Surgeon(base: weights)
+        self.plan = plan
+        statistics = nil
+        allocation = nil
+        calibrationWindows = []
+    }
+
     init(_ plan: SurgeryPlan, uniform: Bool, loaded: LoadedModel, calibration: CalibrationRequest,
          evaluation: EvaluationRequest?, evaluated: TextWindows?) throws {
         calibrationWindows = Self.needsCalibration(plan, uniform: uniform)

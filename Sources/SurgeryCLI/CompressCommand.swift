@@ -20,16 +20,22 @@ func runCompress(_ arguments: inout Arguments) throws {
     let path = modelPath(arguments)
     try refuseNonEmptyFolder(out, argument: "--out")
 
-    let loaded = try loadModel(path)
-    try requested.validate(for: loaded.model.weights)
-    let prepared = try PreparedSurgery(requested, uniform: uniform, loaded: loaded, calibration: calibration,
-                                       evaluation: nil, evaluated: nil)
+    // Only a calibrated surgery reads text: without one, the model needs no tokenizer.
+    let loaded = PreparedSurgery.needsCalibration(requested, uniform: uniform) ? try loadModel(path) : nil
+    let (checkpoint, model) = try loaded.map { ($0.checkpoint, $0.model) } ?? loadWeights(path)
+    try requested.validate(for: model.weights)
+    let prepared = try loaded.map {
+        try PreparedSurgery(requested, uniform: uniform, loaded: $0, calibration: calibration, evaluation: nil, evaluated: nil)
+    } ?? PreparedSurgery(uncalibrated: requested, weights: model.weights)
     let plan = prepared.plan
     let result = try prepared.surgeon.apply(plan, progress: surgeryProgress)
     status("surgery: \(result.summary.line)")
-    let folder = try exportHuggingFace(weights: result.weights, config: loaded.model.config,
-                                       tokenizerSource: loaded.checkpoint, dtype: dtype, to: out,
+    let folder = try exportHuggingFace(weights: result.weights, config: model.config,
+                                       tokenizerSource: checkpoint, dtype: dtype, to: out,
                                        metadata: ["surgery": plan.description, "source": path])
+    if !folder.files.contains(where: { $0.name == "tokenizer.json" }) {
+        status("\(path) has no tokenizer to copy; \(out) has none either (give it one to tokenize text)")
+    }
     print("wrote \(folder.path): \(folder.tensorCount) tensors, \(grouped(folder.parameterCount)) parameters in \(dtypeName)")
     for file in folder.files { print("  \(file.name)  \(grouped(file.byteCount)) bytes") }
     print("surgery: \(plan)")

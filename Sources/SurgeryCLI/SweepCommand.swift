@@ -77,8 +77,8 @@ func runSpectrum(_ arguments: inout Arguments) throws {
     try arguments.finish(maxPositionals: 1)
     let path = modelPath(arguments)
     try refuseNonEmptyFolder(out, argument: "--out")
-    let loaded = try loadModel(path)
-    let spectrum = try Spectrum(surgeon: Surgeon(base: loaded.model.weights), targets: targets, centring: centring,
+    let (_, model) = try loadWeights(path)
+    let spectrum = try Spectrum(surgeon: Surgeon(base: model.weights), targets: targets, centring: centring,
                                 progress: surgeryProgress)
     try spectrum.write(to: out)
     print(spectrum.csv(), terminator: "")

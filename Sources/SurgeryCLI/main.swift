@@ -18,6 +18,8 @@ let commands: [String: (inout Arguments) throws -> Void] = [
     "compress": runCompress,
 ]
 let flagNames: Set<String> = ["json", "chat", "help", "details", "kv-balance", "uniform"]
+/// The options that take a value: every other `--name` the usage text lists.
+let optionNames = optionsListed(in: usage).subtracting(flagNames)
 
 @MainActor
 func main() -> Int32 {
@@ -40,14 +42,14 @@ func main() -> Int32 {
         return 0
     }
     do {
-        var arguments = try Arguments(raw, flagNames: flagNames)
+        var arguments = try Arguments(raw, flagNames: flagNames, optionNames: optionNames)
         try command(&arguments)
         return 0
     } catch let error as UsageError {
         printError("\(error.description)\nrun `surgery --help` for the options")
         return 2
     } catch {
-        printError(String(describing: error))
+        printError(errorReason(error))
         return isBadInput(error) ? 2 : 1
     }
 }
@@ -57,7 +59,7 @@ func main() -> Int32 {
 func isBadInput(_ error: Error) -> Bool {
     error is CheckpointError || error is GGUFError || error is SafetensorsError || error is FileAccessError
         || error is TokenizerError || error is ChatTemplateError || error is SurgeryError || error is ExportError
-        || error is EvaluationError
+        || error is EvaluationError || error is MissingTokenizer
 }
 
 func printError(_ message: String) {
