@@ -2,8 +2,9 @@
 # `make test` runs the whole suite; `make run` runs the study on the default model.
 
 # The fast kernels need a CPU with FMA: without a target CPU, SIMD `addingProduct` becomes a call to
-# `fmaf` per lane (~100× slower). Published figures used exactly these flags.
-SWIFT_FLAGS ?= -c release -Xcc -march=native
+# `fmaf` per lane (~100× slower). Published figures used exactly these flags. SURGERY_FAST_KERNELS
+# tells the binary so (Swift has no `#if` on CPU features); without it `surgery` warns at start.
+SWIFT_FLAGS ?= -c release -Xcc -march=native -Xswiftc -DSURGERY_FAST_KERNELS
 MODEL_CACHE ?= $(HOME)/.cache/surgery/models
 MODEL ?= $(MODEL_CACHE)/SmolLM2-135M-Instruct.Q4_1.gguf
 # VARIANCE_THRESHOLD=t passes --variance t; unset, `surgery run` uses the study's default.

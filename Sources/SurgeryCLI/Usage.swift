@@ -5,6 +5,7 @@ private let thresholdsText = Selection.studyThresholds.map { "\($0)" }.joined(se
 
 let usage = """
 usage: surgery COMMAND [MODEL] [OPTIONS]
+       surgery --version   the version, the build flags and whether the fast kernels are on
 
 MODEL is a Hugging Face folder (config.json + *.safetensors), a .safetensors file with a
 config.json beside it, or a .gguf file. Where MODEL is optional it defaults to the model
@@ -91,6 +92,10 @@ surgery options:
   --calibration-tokens N  calibration tokens, default \(CalibrationRequest.defaultTokens) (windows of \(CalibrationRequest.window))
   PCA takes the rows of the [out, in] weight as samples when rows ≤ cols, else its transpose;
   stacks are always rows as samples.
+
+options of every command:
+  --threads N         threads the kernels run on, 1 … the processors; default all (or
+                      $SURGERY_THREADS). Results are the same for any N.
 
 evaluation options:
   --text FILE         a UTF-8 corpus; default: the built-in text, the base model's own sampled

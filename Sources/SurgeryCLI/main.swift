@@ -32,6 +32,10 @@ func main() -> Int32 {
         print(usage)
         return 0
     }
+    if name == "--version" {
+        print(Build.description)
+        return 0
+    }
     raw.removeFirst()
     guard let command = commands[name] else {
         printError("unknown command \"\(name)\"\n\n\(usage)")
@@ -41,8 +45,10 @@ func main() -> Int32 {
         print(usage)
         return 0
     }
+    if !Build.fastKernels { writeStandardError(Build.slowBuildWarning + "\n") }
     do {
         var arguments = try Arguments(raw, flagNames: flagNames, optionNames: optionNames)
+        try readGlobalOptions(&arguments)
         try command(&arguments)
         return 0
     } catch let error as UsageError {

@@ -135,3 +135,43 @@ func expectNoDump(_ text: String, _ context: String = "") {
         #expect(result.stderr.contains("unknown option --prompt"), "\(result.stderr)")
     }
 }
+
+@Suite struct BuildAndThreadsTests {
+    /// `--version` says what the build is; a build without the fast kernels warns once at the start.
+    @Test func versionAndTheSlowBuildWarning() throws {
+        let version = try surgery(["--version"])
+        #expect(version.status == 0)
+        let lines = version.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.count == 4, "\(version.stdout)")
+        #expect(lines.first?.hasPrefix("surgery ") == true)
+        #expect(lines.contains { $0.hasPrefix("build: ") } && lines.contains { $0.hasPrefix("build flags: ") })
+        let fast = lines.contains("fast kernels: on (built for a CPU with FMA)")
+        #expect(fast || lines.contains { $0.hasPrefix("fast kernels: off") })
+        let command = try surgery(["inspect", Fixtures.path("tiny/f32")])
+        let warnings = command.stderr.split(separator: "\n").filter { $0.contains("built without FMA") }
+        #expect(warnings.count == (fast ? 0 : 1), "\(command.stderr)")
+    }
+
+    @Test func threadsOutOfRange() throws {
+        let flag = try surgery(["inspect", Fixtures.path("tiny/f32"), "--threads", "0"])
+        #expect(flag.status == 2 && flag.stderr.contains("--threads must be an integer in 1…"), "\(flag.stderr)")
+        let environment = try surgery(["inspect", Fixtures.path("tiny/f32")], environment: ["SURGERY_THREADS": "many"])
+        #expect(environment.status == 2)
+        #expect(environment.stderr.contains("SURGERY_THREADS must be an integer in 1…"), "\(environment.stderr)")
+    }
+
+    /// The same perplexity, to the last digit, at one thread (flag or environment) and at all of them.
+    @Test func perplexityIsTheSameAtAnyThreadCount() throws {
+        let text = try wikiExcerpt()
+        let arguments = ["perplexity", Fixtures.modelPath, "--text", text, "--window", "128", "--windows", "2"]
+        func perplexityLine(_ extra: [String], environment: [String: String] = [:]) throws -> String {
+            let result = try surgery(arguments + extra, environment: environment)
+            #expect(result.status == 0, "\(result.stderr)")
+            return result.stdout.split(separator: "\n").first.map(String.init) ?? ""
+        }
+        let all = try perplexityLine([])
+        #expect(all.hasPrefix("perplexity "))
+        #expect(try perplexityLine(["--threads", "1"]) == all)
+        #expect(try perplexityLine([], environment: ["SURGERY_THREADS": "1"]) == all)
+    }
+}
