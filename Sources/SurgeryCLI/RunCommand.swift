@@ -12,6 +12,7 @@ func runStudy(_ arguments: inout Arguments) throws {
     let prompt = arguments.string("prompt") ?? "What is machine learning?"
     let maxTokens = try arguments.int("max-tokens", default: 96, in: 1...100_000)
     let details = arguments.flag("details")
+    let json = arguments.flag("json")
     try arguments.finish(maxPositionals: 1)
     try evaluation.readText()
     try calibration.readText()
@@ -53,7 +54,7 @@ func runStudy(_ arguments: inout Arguments) throws {
             text: try loaded.tokenizer.decode(generated, skippingSpecialTokens: true)))
     }
     progressDone()
-    print(report.markdown(details: details))
+    if json { writeStandardOutput(report.json()) } else { print(report.markdown(details: details)) }
 }
 
 /// `--uniform`: a budget's ranks the same in every layer, not allocated (only with `--kv-budget`).

@@ -34,11 +34,13 @@ commands:
       --window N          tokens per window, default 512 (2 … the model's context)
       --windows K         score only the first K windows (default: all)
 
-  run [MODEL] [surgery options] [evaluation options] [--prompt TEXT] [--max-tokens 96] [--details]
+  run [MODEL] [surgery options] [evaluation options] [--prompt TEXT] [--max-tokens 96] [--details] [--json]
       The study's main job: the model, its evaluation, the surgery, the surgered model's
       evaluation (perplexity, KL(base ‖ surgered), top-1 agreement) and greedy chat replies of
       both models to --prompt (default "What is machine learning?") side by side.
       --details           also print one row per matrix (components, variance, error, size)
+      --json              print the same result as JSON instead (plan, surgery statistics with one
+                          entry per matrix, evaluation, generations)
 
   sweep [MODEL] --out DIR [--variances LIST] [--ranks LIST] [--kv-budgets LIST] [--bases LIST]
         [--modes LIST] [--centrings LIST] [--targets LIST] [--layer-group N] [evaluation options]

@@ -24,6 +24,21 @@ func wikiExcerpt() throws -> String {
         }
     }
 
+    /// `run --json`: stdout is one JSON document with the plan, statistics, evaluation and generations.
+    @Test func runPrintsJSON() throws {
+        let result = try surgery(["run", Fixtures.modelPath, "--variance", "0.99", "--text", try wikiExcerpt(),
+                                  "--window", "128", "--windows", "1", "--max-tokens", "4", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect((object["plan"] as? [String: Any])?["description"] as? String == "q,k,v · shared-kv · variance 0.99 · centring pca")
+        #expect(((object["surgery"] as? [String: Any])?["per_matrix"] as? [Any])?.count == 90)
+        let evaluation = try #require(object["evaluation"] as? [String: Any])
+        #expect(evaluation["scored_tokens"] as? Int == 127)
+        #expect((evaluation["base"] as? [String: Any])?["perplexity"] is Double)
+        let replies = try #require((object["generations"] as? [String: Any])?["replies"] as? [[String: Any]])
+        #expect(replies.map { $0["model"] as? String } == ["base", "surgered"])
+    }
+
     @Test func sweepWritesEveryReport() throws {
         let out = try temporaryFolder().appendingPathComponent("sweep").path
         let result = try surgery(["sweep", Fixtures.modelPath, "--variances", "0.99,0.9", "--modes", "shared-kv",
