@@ -1,9 +1,11 @@
-// Options every command takes: `--threads N` (or $SURGERY_THREADS), the threads the kernels run on.
+// Options every command takes: `--threads N` (or $SURGERY_THREADS), the threads the kernels run on,
+// and `--quiet`, no progress or status lines.
 import Tensor
 import FoundationEssentials
 
 /// `--threads N`, else `$SURGERY_THREADS`, else every processor. Results are the same for any N.
 func readGlobalOptions(_ arguments: inout Arguments) throws {
+    if arguments.flag("quiet") { silenceProgress() }
     let range = 1...activeProcessorCount
     if let threads = try arguments.optionalInt("threads", in: range) {
         limitThreads(to: threads)

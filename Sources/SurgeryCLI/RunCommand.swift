@@ -47,13 +47,12 @@ func runStudy(_ arguments: inout Arguments) throws {
     let chat = try loaded.tokenizer.chatTemplate().render([ChatMessage(.user, prompt)])
     let ids = loaded.tokenizer.encode(chat)
     for (name, model) in [("base", loaded.model), ("surgered", surgered)] {
-        progressLine("generating the \(name) model's reply")
+        status("generating the \(name) model's reply")
         let generated = model.generate(prompt: ids, maxTokens: maxTokens, stopTokens: loaded.stopTokens)
         report.generations.append(RunReport.Generation(
             model: name, tokens: generated.count, endedBySelf: generated.count < maxTokens,
             text: try loaded.tokenizer.decode(generated, skippingSpecialTokens: true)))
     }
-    progressDone()
     if json { writeStandardOutput(report.json()) } else { print(report.markdown(details: details)) }
 }
 

@@ -30,7 +30,8 @@ func runSweep(_ arguments: inout Arguments) throws {
     let loaded = try loadModel(path)
     for plan in plans { try plan.validate(for: loaded.model.weights) }
     let text = try evaluation.windows(loaded)
-    let base = BaseEvaluation(model: loaded.model, windows: text.windows, progress: windowProgress("base model"))
+    let base = BaseEvaluation(model: loaded.model, windows: text.windows,
+                              progress: windowProgress("base model", tokensPerWindow: text.window))
     let baseResult = EvaluationResult(base.score)
     status("base perplexity \(fixed(base.score.perplexity, 3))")
 
@@ -51,13 +52,12 @@ func runSweep(_ arguments: inout Arguments) throws {
     try sweep.run(on: surgeon, base: baseResult, evaluate: { weights in
         done += 1
         let score = base.compare(loaded.model.replacingWeights(weights),
-                                 progress: windowProgress("surgery \(done)/\(sweep.points.count)"))
+                                 progress: windowProgress("surgery \(done)/\(sweep.points.count)", tokensPerWindow: text.window))
         return EvaluationResult(score)
     }, allocate: probe.map { probe in { plan in
         let allocation = try surgeon.allocate(plan, probe: { probe.compare(loaded.model.replacingWeights($0)).meanKL }) { i, all in
-            progressLine("allocating \(plan.selection): probing layer \(i)/\(all)")
+            reportProgress(Stage(name: "allocating \(plan.selection): probing", steps: "layers"), done: i, total: all)
         }
-        progressDone()
         status("allocated: \(allocation.plan.selection)")
         return allocation.plan
     } }, progress: surgeryProgress, onRow: { row in

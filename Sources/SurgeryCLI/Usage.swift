@@ -98,6 +98,9 @@ surgery options:
 options of every command:
   --threads N         threads the kernels run on, 1 … the processors; default all (or
                       $SURGERY_THREADS). Results are the same for any N.
+  --quiet             no progress or status lines on stderr (errors and warnings stay). Otherwise a
+                      terminal shows one live line per stage (i/n, rate, time left), a log a line
+                      per quarter, and each stage ends with a line saying what it did in how long.
 
 evaluation options:
   --text FILE         a UTF-8 corpus; default: the built-in text, the base model's own sampled

@@ -17,7 +17,7 @@ let commands: [String: (inout Arguments) throws -> Void] = [
     "spectrum": runSpectrum,
     "compress": runCompress,
 ]
-let flagNames: Set<String> = ["json", "chat", "help", "details", "kv-balance", "uniform"]
+let flagNames: Set<String> = ["json", "chat", "help", "details", "kv-balance", "uniform", "quiet"]
 /// The options that take a value: every other `--name` the usage text lists.
 let optionNames = optionsListed(in: usage).subtracting(flagNames)
 
@@ -45,7 +45,7 @@ func main() -> Int32 {
         print(usage)
         return 0
     }
-    if !Build.fastKernels { writeStandardError(Build.slowBuildWarning + "\n") }
+    if !Build.fastKernels { printAlways(Build.slowBuildWarning) }
     do {
         var arguments = try Arguments(raw, flagNames: flagNames, optionNames: optionNames)
         try readGlobalOptions(&arguments)
@@ -69,26 +69,7 @@ func isBadInput(_ error: Error) -> Bool {
 }
 
 func printError(_ message: String) {
-    writeStandardError("surgery: error: \(message)\n")
-}
-
-/// Progress and status lines go to stderr so that stdout holds only results.
-func status(_ message: String) {
-    writeStandardError(message + "\n")
-}
-
-/// A progress line: rewritten in place on a terminal, one line each otherwise (logs, CI).
-func progressLine(_ message: String) {
-    writeStandardError(isatty(2) == 1 ? "\r\u{1B}[K" + message : message + "\n")
-}
-
-/// Ends a run of in-place progress lines.
-func progressDone() {
-    if isatty(2) == 1 { writeStandardError("\n") }
-}
-
-func writeStandardError(_ text: String) {
-    writeAll(text, to: 2)
+    printAlways("surgery: error: \(message)")
 }
 
 exit(main())
