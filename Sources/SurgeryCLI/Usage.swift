@@ -56,7 +56,10 @@ commands:
       --kv-budgets LIST   also (or instead) one point per KV-cache fraction in (0, 1], ranks
                           allocated per layer (--uniform: the same share in every layer)
       calibration options as for run (--calibration, --calibration-tokens)
-      --out DIR           a new or empty folder (required)
+      --out DIR           a new or empty folder (required, or --resume)
+      --resume DIR        go on with the interrupted sweep that wrote DIR: the same command with
+                          --resume DIR instead of --out DIR computes only the rows not yet in
+                          DIR/sweep.json (another model, text, calibration or grid is refused)
 
   spectrum [MODEL] --out DIR [--targets q,k,v] [--centring pca|none]
       Explained-variance curves per layer for each target and the stacked K/V (SVG), and
