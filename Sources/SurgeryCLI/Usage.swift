@@ -10,6 +10,8 @@ usage: surgery COMMAND [MODEL] [OPTIONS]
 MODEL is a Hugging Face folder (config.json + *.safetensors), a .safetensors file with a
 config.json beside it, or a .gguf file. Where MODEL is optional it defaults to the model
 `make model` caches: $SURGERY_MODEL, else ~/.cache/surgery/models/\(DefaultModel.fileName).
+inspect, spectrum and compress (without calibration) need only config.json and the weights;
+the commands that read or write text also need the folder's tokenizer.json.
 
 commands:
   inspect MODEL [--json]
