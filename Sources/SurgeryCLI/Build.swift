@@ -8,7 +8,7 @@ enum Build {
 
     #if SURGERY_FAST_KERNELS
     static let fastKernels = true
-    static let flags = "-c release -Xcc -march=native -Xswiftc -DSURGERY_FAST_KERNELS (SURGERY_FAST_KERNELS is set)"
+    static let flags = "SURGERY_FAST_KERNELS set (as by the Makefile: -Xcc -march=native -Xswiftc -DSURGERY_FAST_KERNELS)"
     #else
     static let fastKernels = false
     static let flags = "SURGERY_FAST_KERNELS not set (no target CPU declared)"
