@@ -132,7 +132,7 @@ extension ActivationStatistics {
         let header: Data
         do {
             header = try JSONEncoder().encode(Header(key: key, layers: layerCount, width: width, tokens: tokenCount))
-        } catch { throw .cannotWrite(path: path, reason: "\(error)") }
+        } catch { throw .cannotWrite(path: path, reason: errorReason(error)) }
         withUnsafeBytes(of: UInt32(header.count).littleEndian) { data.append(contentsOf: $0) }
         data.append(header)
         let d = width

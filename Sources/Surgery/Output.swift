@@ -2,6 +2,7 @@
 // and files that appear whole or not at all (written to a temporary name in the same folder, then
 // renamed over the destination — `rename(2)` is atomic within one file system).
 import FoundationEssentials
+import Llama
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -126,7 +127,7 @@ package func writeWholeFile(_ data: Data, to path: String) throws(SurgeryError) 
     do {
         try data.write(to: URL(fileURLWithPath: temporary))
     } catch {
-        throw .cannotWrite(path: path, reason: "\(error)")
+        throw .cannotWrite(path: path, reason: errorReason(error))
     }
     guard rename(temporary, path) == 0 else {
         let reason = String(cString: strerror(errno))
@@ -140,6 +141,6 @@ package func makeFolder(_ path: String) throws(SurgeryError) {
     do {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     } catch {
-        throw .cannotWrite(path: path, reason: "\(error)")
+        throw .cannotWrite(path: path, reason: errorReason(error))
     }
 }

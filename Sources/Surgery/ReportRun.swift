@@ -1,5 +1,5 @@
 // One `surgery run` as a value: the model, the plan, the surgery's summary, the base and surgered
-// evaluations, and the greedy replies of both models — and its Markdown, which the CLI prints.
+// evaluations, and the greedy replies of both models — and its Markdown and JSON, which the CLI prints.
 import Llama
 
 /// The result of the study's main job, base against surgered.
@@ -169,3 +169,103 @@ extension RunReport {
 func signed(_ x: Double, _ places: Int) -> String {
     (x >= 0 ? "+" : "") + fixed(x, places)
 }
+
+// MARK: - JSON
+
+extension RunReport {
+    /// The same result as `markdown`, for scripts: the model, the plan, the surgery's statistics
+    /// (summary and one entry per matrix), the evaluation of base, plan and comparisons, and the
+    /// generations. Pretty-printed, members in a fixed order; NaN and infinities are `null`.
+    public func json() -> String {
+        let c = config
+        var members: [(key: String, value: JSONValue)] = [
+            ("model", .object([
+                ("path", .string(modelPath)), ("layers", .integer(c.layerCount)), ("hidden", .integer(c.hiddenSize)),
+                ("query_heads", .integer(c.headCount)), ("kv_heads", .integer(c.kvHeadCount)),
+                ("vocab", .integer(c.vocabSize)), ("parameters", .integer(parameterCount)),
+            ])),
+            ("plan", result.plan.jsonValue),
+            ("surgery", result.jsonValue),
+            ("calibration", calibration.map { .string($0) } ?? .null),
+            ("allocation", allocation.map { a in .object([
+                ("budget", number(a.budget)), ("ranks", .array(a.ranks.map { .integer($0) })),
+                ("uniform_ranks", .array(a.probeRanks.map { .integer($0) })),
+                ("kl_alone_at_uniform_rank", .array(a.probeKL.map(number))),
+            ]) } ?? .null),
+            ("runtime", .object([
+                ("latent", .bool(latentCache != nil)),
+                ("kv_cache_bytes_per_token", latentCache.map { .integer($0.bytesPerToken) } ?? .null),
+                ("dense_kv_cache_bytes_per_token", latentCache.map { .integer($0.denseBytesPerToken) } ?? .null),
+            ])),
+        ]
+        members.append(("evaluation", .object([
+            ("text", .string(textSource)), ("window", .integer(window)), ("windows", .integer(windowCount)),
+            ("scored_tokens", .integer(surgered.scoredTokens)),
+            ("base", .object([("perplexity", number(base.perplexity))])),
+            ("surgered", surgered.jsonValue(against: base)),
+            ("comparisons", .array(comparisons.map { comparison in .object([
+                ("name", .string(comparison.name)), ("plan", comparison.result.plan.jsonValue),
+                ("surgery", comparison.result.jsonValue), ("evaluation", comparison.score.jsonValue(against: base)),
+            ]) })),
+        ])))
+        members.append(("generations", .object([
+            ("prompt", .string(prompt)), ("max_tokens", .integer(maxTokens)),
+            ("replies", .array(generations.map { g in .object([
+                ("model", .string(g.model)), ("tokens", .integer(g.tokens)),
+                ("ended_by_model", .bool(g.endedBySelf)), ("text", .string(g.text)),
+            ]) })),
+        ])))
+        return String(decoding: JSONValue.object(members).prettyPrinted(), as: UTF8.self)
+    }
+}
+
+extension SurgeryPlan {
+    var jsonValue: JSONValue {
+        let selection: JSONValue
+        switch self.selection {
+        case .variance(let t): selection = .object([("variance", number(t))])
+        case .rank(let r): selection = .object([("rank", .integer(r))])
+        case .kvBudget(let f): selection = .object([("kv_budget", number(f))])
+        case .layerRanks(let ranks): selection = .object([("layer_ranks", .array(ranks.map { .integer($0) }))])
+        }
+        return .object([
+            ("description", .string(description)), ("targets", .array(targets.map { .string($0.rawValue) })),
+            ("mode", .string(grouping.description)), ("selection", selection),
+            ("centring", .string(centring.rawValue)), ("basis", .string(basis.description)),
+        ])
+    }
+}
+
+extension SurgeryResult {
+    var jsonValue: JSONValue {
+        let s = summary
+        return .object([
+            ("matrices", .integer(s.matrixCount)),
+            ("mean_components_q", s.meanComponentsQ.map(number) ?? .null),
+            ("mean_components_kv", s.meanComponentsKV.map(number) ?? .null),
+            ("dense_parameters", .integer(s.denseParameters)), ("factored_parameters", .integer(s.factoredParameters)),
+            ("factored_parameter_ratio", number(s.factoredParameterRatio)),
+            ("mean_relative_error", number(s.meanRelativeError)), ("kv_cache_fraction", number(kvCacheFraction)),
+            ("per_matrix", .array(statistics.map { m in .object([
+                ("layer", .integer(m.matrix.layer)), ("matrix", .string(m.matrix.target.rawValue)),
+                ("shape", .array(m.shape.map { .integer($0) })), ("group", .string(m.group)),
+                ("components", .integer(m.components)), ("component_limit", .integer(m.componentLimit)),
+                ("variance_explained", number(m.varianceExplained)), ("relative_error", number(m.relativeError)),
+                ("factored_ratio", number(m.factoredRatio)),
+                ("output_energy_kept", m.outputEnergyKept.map(number) ?? .null),
+            ]) })),
+        ])
+    }
+}
+
+extension Score {
+    func jsonValue(against base: Score) -> JSONValue {
+        .object([
+            ("perplexity", number(perplexity)), ("delta_perplexity", number(perplexity - base.perplexity)),
+            ("kl", number(meanKL)), ("top1_agreement", number(top1Agreement)),
+        ])
+    }
+}
+
+/// A JSON number, or `null` for NaN and infinities (JSON has no spelling for them).
+private func number(_ x: Double) -> JSONValue { x.isFinite ? .number(x) : .null }

@@ -57,6 +57,8 @@ public enum SurgeryError: Error, Equatable, Sendable, CustomStringConvertible {
     // MARK: Reports
     /// An output that could not be written.
     case cannotWrite(path: String, reason: String)
+    /// A sweep.json to resume from that is missing, unreadable or not in the shape `SweepReport` writes.
+    case unreadableSweep(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -110,6 +112,8 @@ public enum SurgeryError: Error, Equatable, Sendable, CustomStringConvertible {
             "decomposition of \(group) failed: \(reason)"
         case .cannotWrite(let path, let reason):
             "\(path): cannot write: \(reason)"
+        case .unreadableSweep(let path, let reason):
+            "\(path): cannot resume from it: \(reason)"
         }
     }
 }

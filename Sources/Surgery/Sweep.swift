@@ -120,6 +120,22 @@ public struct SweepRow: Sendable, Equatable {
         self.evaluation = evaluation
         deltaPerplexity = evaluation.perplexity - base.perplexity
     }
+
+    /// A row as a report stored it (`SweepReport.read(from:)`).
+    init(point: SweepPoint, allocated: Bool, meanComponentsQ: Double?, meanComponentsKV: Double?,
+         componentRangeKV: ClosedRange<Int>?, factoredParameterRatio: Double, meanRelativeError: Double,
+         kvCacheFraction: Double, evaluation: EvaluationResult, deltaPerplexity: Double) {
+        self.point = point
+        self.allocated = allocated
+        self.meanComponentsQ = meanComponentsQ
+        self.meanComponentsKV = meanComponentsKV
+        self.componentRangeKV = componentRangeKV
+        self.factoredParameterRatio = factoredParameterRatio
+        self.meanRelativeError = meanRelativeError
+        self.kvCacheFraction = kvCacheFraction
+        self.evaluation = evaluation
+        self.deltaPerplexity = deltaPerplexity
+    }
 }
 
 // MARK: - Running

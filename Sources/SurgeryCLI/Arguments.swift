@@ -14,8 +14,10 @@ struct Arguments {
     private var flags: Set<String> = []
     private var readNames: Set<String> = []
 
-    /// `flagNames` are the options that take no value (for example `--json`).
-    init(_ arguments: [String], flagNames: Set<String>) throws {
+    /// `flagNames` are the options that take no value (for example `--json`), `optionNames` those
+    /// that take one. Any other `--name` is unknown, whatever follows it; a known option followed by
+    /// another option has no value (`--prompt --chat`; write `--prompt=--chat` to mean the text).
+    init(_ arguments: [String], flagNames: Set<String>, optionNames: Set<String>) throws {
         var index = 0
         while index < arguments.count {
             let argument = arguments[index]
@@ -30,19 +32,27 @@ struct Arguments {
                 value = String(name[name.index(after: equals)...])
                 name = String(name[..<equals])
             }
+            guard flagNames.contains(name) || optionNames.contains(name) else { throw UsageError("unknown option --\(name)") }
             if flagNames.contains(name) {
                 if value != nil { throw UsageError("--\(name) takes no value") }
                 flags.insert(name)
                 continue
             }
             if value == nil {
-                guard index < arguments.count else { throw UsageError("--\(name) needs a value") }
+                guard index < arguments.count, !Self.isOption(arguments[index], flagNames.union(optionNames)) else {
+                    throw UsageError("--\(name) needs a value")
+                }
                 value = arguments[index]
                 index += 1
             }
             if options[name] != nil { throw UsageError("--\(name) is given twice") }
             options[name] = value
         }
+    }
+
+    private static func isOption(_ argument: String, _ names: Set<String>) -> Bool {
+        guard argument.hasPrefix("--") else { return false }
+        return names.contains(String(argument.dropFirst(2).prefix { $0 != "=" }))
     }
 
     mutating func flag(_ name: String) -> Bool {
@@ -117,6 +127,18 @@ struct Arguments {
             throw UsageError("unexpected argument \"\(positionals[maxPositionals])\"")
         }
     }
+}
+
+/// Every `--name` in `text`: the options the usage text lists, so that one it does not list is unknown.
+func optionsListed(in text: String) -> Set<String> {
+    var names: Set<String> = []
+    var rest = Substring(text)
+    while let start = rest.firstRange(of: "--") {
+        let name = rest[start.upperBound...].prefix { $0.isLetter || $0.isNumber || $0 == "-" }
+        if let first = name.first, first.isLetter { names.insert(String(name)) }
+        rest = rest[start.upperBound...].dropFirst(name.count)
+    }
+    return names
 }
 
 extension String {

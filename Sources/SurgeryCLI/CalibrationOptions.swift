@@ -51,9 +51,8 @@ struct CalibrationRequest {
             status("calibration text: the base model's own continuations of \(SelfText.calibrationPrompts.count) prompts "
                    + "(not the evaluation prompts; cached at \(SelfText.calibrationCachePath(for: loaded.checkpoint, tokens: wanted * window)))")
             let generated = try SelfText.loadCalibration(loaded, tokens: wanted * window) { done, all in
-                progressLine("generating the calibration text: \(done)/\(all) tokens")
+                reportProgress(Stage(name: "generating the calibration text", steps: "tokens"), done: done, total: all)
             }
-            progressDone()
             tokensOfText = loaded.tokenizer.encode(generated, addingSpecialTokens: false)
         }
         let windows = perplexityWindows(tokensOfText, window: window, limit: wanted)
@@ -96,6 +95,15 @@ struct PreparedSurgery {
         return false
     }
 
+    /// A plan that needs no calibration text (`needsCalibration` is false): the weights alone.
+    init(uncalibrated plan: SurgeryPlan, weights: Weights) {
+        surgeon = Surgeon(base: weights)
+        self.plan = plan
+        statistics = nil
+        allocation = nil
+        calibrationWindows = []
+    }
+
     init(_ plan: SurgeryPlan, uniform: Bool, loaded: LoadedModel, calibration: CalibrationRequest,
          evaluation: EvaluationRequest?, evaluated: TextWindows?) throws {
         calibrationWindows = Self.needsCalibration(plan, uniform: uniform)
@@ -110,9 +118,8 @@ struct PreparedSurgery {
             let clock = ContinuousClock()
             let start = clock.now
             let allocation = try surgeon.allocate(plan, probe: { probe.compare(model.replacingWeights($0)).meanKL }) { done, all in
-                progressLine("allocation: probing layer \(done)/\(all)")
+                reportProgress(Stage(name: "allocation: probing", steps: "layers"), done: done, total: all)
             }
-            progressDone()
             status("allocation: \(allocation.plan.selection) in \(fixed((clock.now - start).seconds, 1)) s")
             self.allocation = allocation
             self.plan = allocation.plan

@@ -24,26 +24,32 @@ func runCompress(_ arguments: inout Arguments) throws {
     let path = modelPath(arguments)
     try refuseNonEmptyFolder(out, argument: "--out")
 
-    let loaded = try loadModel(path)
-    try requested.validate(for: loaded.model.weights)
-    let prepared = try PreparedSurgery(requested, uniform: uniform, loaded: loaded, calibration: calibration,
-                                       evaluation: nil, evaluated: nil)
+    // Only a calibrated surgery reads text: without one, the model needs no tokenizer.
+    let loaded = PreparedSurgery.needsCalibration(requested, uniform: uniform) ? try loadModel(path) : nil
+    let (checkpoint, model) = try loaded.map { ($0.checkpoint, $0.model) } ?? loadWeights(path)
+    try requested.validate(for: model.weights)
+    let prepared = try loaded.map {
+        try PreparedSurgery(requested, uniform: uniform, loaded: $0, calibration: calibration, evaluation: nil, evaluated: nil)
+    } ?? PreparedSurgery(uncalibrated: requested, weights: model.weights)
     let plan = prepared.plan
     let result = try prepared.surgeon.apply(plan, progress: surgeryProgress)
     status("surgery: \(result.summary.line)")
     let weights = factored ? result.latentWeights ?? result.weights : result.weights
-    let folder = try exportHuggingFace(weights: weights, config: loaded.model.config,
-                                       tokenizerSource: loaded.checkpoint, dtype: dtype, to: out,
+    let folder = try exportHuggingFace(weights: weights, config: model.config,
+                                       tokenizerSource: checkpoint, dtype: dtype, to: out,
                                        factored: factored,
                                        metadata: ["surgery": plan.description, "source": path])
+    if !folder.files.contains(where: { $0.name == "tokenizer.json" }) {
+        status("\(path) has no tokenizer to copy; \(out) has none either (give it one to tokenize text)")
+    }
     print("wrote \(folder.path): \(folder.tensorCount) tensors, \(grouped(folder.parameterCount)) parameters in \(dtypeName)")
     for file in folder.files { print("  \(file.name)  \(grouped(file.byteCount)) bytes") }
     print("surgery: \(plan)")
     print(result.summary.line)
     if factored {
         let ranks = weights.latentRanks.map { $0 ?? 0 }
-        print("factored: latent ranks \(rankSummary(ranks)); KV cache \(grouped(Model(config: loaded.model.config, weights: weights).makeCache(capacity: 1).allocatedBytes)) "
-              + "bytes per token (dense: \(grouped(loaded.model.makeCache(capacity: 1).allocatedBytes)))")
+        print("factored: latent ranks \(rankSummary(ranks)); KV cache \(grouped(Model(config: model.config, weights: weights).makeCache(capacity: 1).allocatedBytes)) "
+              + "bytes per token (dense: \(grouped(model.makeCache(capacity: 1).allocatedBytes)))")
     }
 }
 

@@ -13,12 +13,7 @@ func runPerplexity(_ arguments: inout Arguments) throws {
     let (windows, window) = (text.windows, text.window)
     let clock = ContinuousClock()
     let start = clock.now
-    let score = evaluate([loaded.model], windows: windows) { done, all in
-        let elapsed = (clock.now - start).seconds
-        let left = elapsed / Double(done) * Double(all - done)
-        progressLine("window \(done)/\(all) · \(fixed(Double(done * window) / elapsed, 0)) tokens/s · \(fixed(left, 0)) s left")
-    }[0]
-    progressDone()
+    let score = evaluate([loaded.model], windows: windows, progress: windowProgress("perplexity", tokensPerWindow: window))[0]
     let seconds = (clock.now - start).seconds
     print("perplexity \(fixed(score.perplexity, 4))")
     print("tokens scored \(score.scoredTokens) (\(windows.count) windows of \(window))")

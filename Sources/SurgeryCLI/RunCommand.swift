@@ -14,6 +14,7 @@ func runStudy(_ arguments: inout Arguments) throws {
     let details = arguments.flag("details")
     let latent = arguments.flag("latent")
     if latent { try requireLatent(requested, flag: "--latent") }
+    let json = arguments.flag("json")
     try arguments.finish(maxPositionals: 1)
     try evaluation.readText()
     try calibration.readText()
@@ -55,14 +56,13 @@ func runStudy(_ arguments: inout Arguments) throws {
     let chat = try loaded.tokenizer.chatTemplate().render([ChatMessage(.user, prompt)])
     let ids = loaded.tokenizer.encode(chat)
     for (name, model) in [("base", loaded.model), (latent ? "surgered, latent runtime" : "surgered", surgered)] {
-        progressLine("generating the \(name) model's reply")
+        status("generating the \(name) model's reply")
         let generated = model.generate(prompt: ids, maxTokens: maxTokens, stopTokens: loaded.stopTokens)
         report.generations.append(RunReport.Generation(
             model: name, tokens: generated.count, endedBySelf: generated.count < maxTokens,
             text: try loaded.tokenizer.decode(generated, skippingSpecialTokens: true)))
     }
-    progressDone()
-    print(report.markdown(details: details))
+    if json { writeStandardOutput(report.json()) } else { print(report.markdown(details: details)) }
 }
 
 /// `--latent` and `--factored` need a plan whose K and V share one basis per layer, so that each

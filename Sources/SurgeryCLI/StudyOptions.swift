@@ -41,9 +41,8 @@ struct EvaluationRequest {
             status("evaluation text: the base model's own continuations of \(SelfText.prompts.count) prompts"
                    + " (cached at \(SelfText.cachePath(for: loaded.checkpoint)))")
             text = try SelfText.load(loaded) { done, all in
-                progressLine("generating the evaluation text: prompt \(done)/\(all)")
+                reportProgress(Stage(name: "generating the evaluation text", steps: "prompts"), done: done, total: all)
             }
-            progressDone()
         }
         let windows = try loaded.perplexityWindows(of: text, source: source, window: window, limit: limit)
         status("\(windows.tokenCount) tokens of \(source); \(windows.windows.count) windows of \(window)")
@@ -51,22 +50,16 @@ struct EvaluationRequest {
     }
 }
 
-/// Reports evaluation progress with the time left.
-func windowProgress(_ label: String) -> (Int, Int) -> Void {
-    let clock = ContinuousClock()
-    let start = clock.now
-    return { done, all in
-        let elapsed = (clock.now - start).seconds
-        let left = elapsed / Double(done) * Double(all - done)
-        progressLine("\(label): window \(done)/\(all) · \(fixed(left, 0)) s left")
-        if done == all { progressDone() }
-    }
+/// Reports evaluation progress, as tokens per second when the window is given.
+func windowProgress(_ label: String, tokensPerWindow: Int? = nil) -> (Int, Int) -> Void {
+    let stage = Stage(name: label, steps: "windows", tokensPerStep: tokensPerWindow, started: .now)
+    return { done, all in reportProgress(stage, done: done, total: all) }
 }
 
 /// Reports decomposition progress (which matrix group).
 func surgeryProgress(_ progress: SurgeryProgress) {
-    progressLine("decomposing \(progress.done)/\(progress.total): \(progress.item)")
-    if progress.done == progress.total { progressDone() }
+    let item = progress.item.hasPrefix("decomposing ") ? String(progress.item.dropFirst(12)) : progress.item
+    reportProgress(Stage(name: "decomposing", steps: "matrix groups"), done: progress.done, total: progress.total, item: item)
 }
 
 /// An output folder must not exist yet or be empty, so that no earlier result is overwritten or mixed in.

@@ -5,10 +5,13 @@ private let thresholdsText = Selection.studyThresholds.map { "\($0)" }.joined(se
 
 let usage = """
 usage: surgery COMMAND [MODEL] [OPTIONS]
+       surgery --version   the version, the build flags and whether the fast kernels are on
 
 MODEL is a Hugging Face folder (config.json + *.safetensors), a .safetensors file with a
 config.json beside it, or a .gguf file. Where MODEL is optional it defaults to the model
 `make model` caches: $SURGERY_MODEL, else ~/.cache/surgery/models/\(DefaultModel.fileName).
+inspect, spectrum and compress (without calibration) need only config.json and the weights;
+the commands that read or write text also need the folder's tokenizer.json.
 
 commands:
   inspect MODEL [--json]
@@ -33,13 +36,15 @@ commands:
       --window N          tokens per window, default 512 (2 … the model's context)
       --windows K         score only the first K windows (default: all)
 
-  run [MODEL] [surgery options] [evaluation options] [--prompt TEXT] [--max-tokens 96] [--details] [--latent]
+  run [MODEL] [surgery options] [evaluation options] [--prompt TEXT] [--max-tokens 96] [--details] [--latent] [--json]
       The study's main job: the model, its evaluation, the surgery, the surgered model's
       evaluation (perplexity, KL(base ‖ surgered), top-1 agreement) and greedy chat replies of
       both models to --prompt (default "What is machine learning?") side by side.
       --details           also print one row per matrix (components, variance, error, size)
       --latent            run the surgered model from its latent: the cache holds r values per
                           token and layer instead of K and V (needs k and v sharing a basis)
+      --json              print the same result as JSON instead (plan, surgery statistics with one
+                          entry per matrix, evaluation, generations)
 
   sweep [MODEL] --out DIR [--variances LIST] [--ranks LIST] [--kv-budgets LIST] [--bases LIST]
         [--modes LIST] [--centrings LIST] [--targets LIST] [--layer-group N] [evaluation options]
@@ -55,7 +60,10 @@ commands:
       --kv-budgets LIST   also (or instead) one point per KV-cache fraction in (0, 1], ranks
                           allocated per layer (--uniform: the same share in every layer)
       calibration options as for run (--calibration, --calibration-tokens)
-      --out DIR           a new or empty folder (required)
+      --out DIR           a new or empty folder (required, or --resume)
+      --resume DIR        go on with the interrupted sweep that wrote DIR: the same command with
+                          --resume DIR instead of --out DIR computes only the rows not yet in
+                          DIR/sweep.json (another model, text, calibration or grid is refused)
 
   spectrum [MODEL] --out DIR [--targets q,k,v] [--centring pca|none]
       Explained-variance curves per layer for each target and the stacked K/V (SVG), and
@@ -96,6 +104,13 @@ surgery options:
   --calibration-tokens N  calibration tokens, default \(CalibrationRequest.defaultTokens) (windows of \(CalibrationRequest.window))
   PCA takes the rows of the [out, in] weight as samples when rows ≤ cols, else its transpose;
   stacks are always rows as samples.
+
+options of every command:
+  --threads N         threads the kernels run on, 1 … the processors; default all (or
+                      $SURGERY_THREADS). Results are the same for any N.
+  --quiet             no progress or status lines on stderr (errors and warnings stay). Otherwise a
+                      terminal shows one live line per stage (i/n, rate, time left), a log a line
+                      per quarter, and each stage ends with a line saying what it did in how long.
 
 evaluation options:
   --text FILE         a UTF-8 corpus; default: the built-in text, the base model's own sampled

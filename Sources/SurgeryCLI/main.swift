@@ -17,7 +17,9 @@ let commands: [String: (inout Arguments) throws -> Void] = [
     "spectrum": runSpectrum,
     "compress": runCompress,
 ]
-let flagNames: Set<String> = ["json", "chat", "help", "details", "kv-balance", "uniform", "latent", "factored"]
+let flagNames: Set<String> = ["json", "chat", "help", "details", "kv-balance", "uniform", "quiet", "latent", "factored"]
+/// The options that take a value: every other `--name` the usage text lists.
+let optionNames = optionsListed(in: usage).subtracting(flagNames)
 
 @MainActor
 func main() -> Int32 {
@@ -30,6 +32,10 @@ func main() -> Int32 {
         print(usage)
         return 0
     }
+    if name == "--version" {
+        print(Build.description)
+        return 0
+    }
     raw.removeFirst()
     guard let command = commands[name] else {
         printError("unknown command \"\(name)\"\n\n\(usage)")
@@ -39,15 +45,17 @@ func main() -> Int32 {
         print(usage)
         return 0
     }
+    if !Build.fastKernels { printAlways(Build.slowBuildWarning) }
     do {
-        var arguments = try Arguments(raw, flagNames: flagNames)
+        var arguments = try Arguments(raw, flagNames: flagNames, optionNames: optionNames)
+        try readGlobalOptions(&arguments)
         try command(&arguments)
         return 0
     } catch let error as UsageError {
         printError("\(error.description)\nrun `surgery --help` for the options")
         return 2
     } catch {
-        printError(String(describing: error))
+        printError(errorReason(error))
         return isBadInput(error) ? 2 : 1
     }
 }
@@ -57,30 +65,11 @@ func main() -> Int32 {
 func isBadInput(_ error: Error) -> Bool {
     error is CheckpointError || error is GGUFError || error is SafetensorsError || error is FileAccessError
         || error is TokenizerError || error is ChatTemplateError || error is SurgeryError || error is ExportError
-        || error is EvaluationError
+        || error is EvaluationError || error is MissingTokenizer
 }
 
 func printError(_ message: String) {
-    writeStandardError("surgery: error: \(message)\n")
-}
-
-/// Progress and status lines go to stderr so that stdout holds only results.
-func status(_ message: String) {
-    writeStandardError(message + "\n")
-}
-
-/// A progress line: rewritten in place on a terminal, one line each otherwise (logs, CI).
-func progressLine(_ message: String) {
-    writeStandardError(isatty(2) == 1 ? "\r\u{1B}[K" + message : message + "\n")
-}
-
-/// Ends a run of in-place progress lines.
-func progressDone() {
-    if isatty(2) == 1 { writeStandardError("\n") }
-}
-
-func writeStandardError(_ text: String) {
-    writeAll(text, to: 2)
+    printAlways("surgery: error: \(message)")
 }
 
 exit(main())

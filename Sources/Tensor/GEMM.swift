@@ -235,7 +235,7 @@ private func packedGEMM(m: Int, n: Int, k: Int,
             // Compute: a grid of C blocks, rowPanels × columnPanels panels each.
             let columnBlocks = (panels + GEMMBlocking.ncMax / nr - 1) / (GEMMBlocking.ncMax / nr)
             let columnPanels = (panels + columnBlocks - 1) / columnBlocks
-            let wantedTasks = parallel ? GEMMBlocking.tasksPerProcessor * activeProcessorCount : 1
+            let wantedTasks = parallel ? GEMMBlocking.tasksPerProcessor * threadCount : 1
             let wantedRowBlocks = min(mPanels, max(1, (wantedTasks + columnBlocks - 1) / columnBlocks))
             let rowPanels = (mPanels + wantedRowBlocks - 1) / wantedRowBlocks
             let rowBlocks = (mPanels + rowPanels - 1) / rowPanels

@@ -35,28 +35,50 @@ package let activeProcessorCount: Int = {
     #endif
 }()
 
+/// The threads a parallel loop runs on, the caller's included: every processor unless `limitThreads`
+/// said fewer.
+package var threadCount: Int { threadLimit.load(ordering: .relaxed) }
+
+/// Runs the parallel loops on `count` threads (clamped to 1…`activeProcessorCount`). Results do not
+/// change: each index writes only its own outputs, in an order that does not depend on the thread.
+package func limitThreads(to count: Int) {
+    threadLimit.store(min(max(1, count), activeProcessorCount), ordering: .relaxed)
+}
+
+private let threadLimit = Atomic<Int>(activeProcessorCount)
+
 /// About the least work (in multiply-adds, or similarly cheap steps) for which splitting a job
 /// across threads pays: starting a loop on the spinning workers costs ~1 µs, `concurrentPerform`
 /// tens of µs.
 package let parallelMinimumWork: Int = WorkerPool.shared == nil ? 2_000_000 : 250_000
 
-/// Runs `body(i)` for every `i` in `0..<count`, on all cores when `count > 1`. Indices are handed
-/// out one at a time, so uneven indices balance. A `parallelFor` started inside another one's body
-/// (or while another thread's is running) runs serially on its caller's thread.
+/// Runs `body(i)` for every `i` in `0..<count`, on `threadCount` threads when `count > 1`. Indices
+/// are handed out one at a time, so uneven indices balance. A `parallelFor` started inside another
+/// one's body (or while another thread's is running) runs serially on its caller's thread.
 package func parallelFor(_ count: Int, _ body: @Sendable (Int) -> Void) {
     if count <= 0 { return }
-    if count == 1 || activeProcessorCount == 1 { for i in 0..<count { body(i) }; return }
+    let threads = threadCount
+    if count == 1 || threads == 1 { for i in 0..<count { body(i) }; return }
     if let pool = WorkerPool.shared {
-        if !pool.run(count, body) { for i in 0..<count { body(i) } }
+        if !pool.run(count, helpers: threads - 1, body) { for i in 0..<count { body(i) } }
     } else {
-        DispatchQueue.concurrentPerform(iterations: count, execute: body)
+        // `threads` loops, each taking the next index until none is left.
+        let next = Atomic<Int>(0)
+        DispatchQueue.concurrentPerform(iterations: min(threads, count)) { _ in
+            while true {
+                let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                if i >= count { return }
+                body(i)
+            }
+        }
     }
 }
 
 // MARK: - Persistent workers
 //
-// One job at a time lives in the pool: a pointer to the caller's closure, the index count, and the
-// next index to hand out. `state` packs the job's epoch (high 32 bits) with the number of workers
+// One job at a time lives in the pool: a pointer to the caller's closure, the index count, how many
+// workers may help (the first `helpers`; `limitThreads` keeps the rest out), and the next index to
+// hand out. `state` packs the job's epoch (high 32 bits) with the number of workers
 // inside the job (low 32 bits); an odd epoch is open to join, an even one closed (0 at start).
 //
 //   caller:  write job ─► epoch += 1 (open) ─► take indices ─► epoch += 1 (close) ─► wait inside = 0
@@ -89,6 +111,7 @@ final class WorkerPool: @unchecked Sendable {
     // The job: written by the caller only while the epoch is closed and nobody is inside.
     private nonisolated(unsafe) var body: UnsafeRawPointer? = nil
     private nonisolated(unsafe) var count = 0
+    private nonisolated(unsafe) var helpers = 0
     private let sleepers: [Sleeper]
 
     /// A worker's bed: it sets `asleep` and waits on `wake`; the caller signals it after publishing.
@@ -105,7 +128,7 @@ final class WorkerPool: @unchecked Sendable {
             var thread = pthread_t()
             let started = pthread_create(&thread, nil, { raw in
                 let start = Unmanaged<WorkerStart>.fromOpaque(raw!).takeRetainedValue()
-                start.pool.workerLoop(start.pool.sleepers[start.index])
+                start.pool.workerLoop(start.index)
                 return nil
             }, context)
             if started == 0 { pthread_detach(thread) } else { Unmanaged<WorkerStart>.fromOpaque(context).release() }
@@ -119,8 +142,9 @@ final class WorkerPool: @unchecked Sendable {
         init(pool: WorkerPool, index: Int) { self.pool = pool; self.index = index }
     }
 
-    /// Runs the loop with the workers' help; false (having run nothing) if the pool is busy.
-    func run(_ count: Int, _ body: LoopBody) -> Bool {
+    /// Runs the loop with the help of the first `helpers` workers; false (having run nothing) if the
+    /// pool is busy.
+    func run(_ count: Int, helpers: Int, _ body: LoopBody) -> Bool {
         guard busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
         defer { busy.store(false, ordering: .releasing) }
         withoutActuallyEscaping(body) { escapable in
@@ -128,9 +152,10 @@ final class WorkerPool: @unchecked Sendable {
                 // Closed and empty (the previous run ended so): nobody reads the job while we write it.
                 self.body = UnsafeRawPointer(pointer)
                 self.count = count
+                self.helpers = helpers
                 next.store(0, ordering: .relaxed)
                 state.add(1 << 32, ordering: .sequentiallyConsistent)           // open
-                for sleeper in sleepers where sleeper.asleep.load(ordering: .sequentiallyConsistent) {
+                for sleeper in sleepers.prefix(helpers) where sleeper.asleep.load(ordering: .sequentiallyConsistent) {
                     sleeper.wake.signal()
                 }
                 takeIndices(pointer.pointee, count)
@@ -152,7 +177,8 @@ final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    private func workerLoop(_ sleeper: Sleeper) {
+    private func workerLoop(_ index: Int) {
+        let sleeper = sleepers[index]
         var seen: UInt64 = 0                       // the last epoch this worker looked at
         var idleSince = monotonicNanoseconds()
         var spins = 0
@@ -160,13 +186,17 @@ final class WorkerPool: @unchecked Sendable {
             let s = state.load(ordering: .acquiring)
             let epoch = s >> 32
             if epoch != seen && epoch & 1 == 1 {
-                // A new open job: join it unless it closes first.
+                // A new open job: join it unless it closes first. Inside, the job cannot change, so
+                // `helpers` says whether this worker takes part or leaves at once (and may sleep).
                 if state.compareExchange(expected: s, desired: s + 1, ordering: .acquiringAndReleasing).exchanged {
-                    takeIndices(self.body!.assumingMemoryBound(to: LoopBody.self).pointee, count)
+                    let helping = index < helpers
+                    if helping { takeIndices(self.body!.assumingMemoryBound(to: LoopBody.self).pointee, count) }
                     state.subtract(1, ordering: .releasing)
                     seen = epoch
-                    idleSince = monotonicNanoseconds()
-                    spins = 0
+                    if helping {
+                        idleSince = monotonicNanoseconds()
+                        spins = 0
+                    }
                 }
                 continue
             }

@@ -52,6 +52,21 @@ func wikiExcerpt() throws -> String {
         #expect(!generated.stdout.isEmpty)
     }
 
+    /// `run --json`: stdout is one JSON document with the plan, statistics, evaluation and generations.
+    @Test func runPrintsJSON() throws {
+        let result = try surgery(["run", Fixtures.modelPath, "--variance", "0.99", "--text", try wikiExcerpt(),
+                                  "--window", "128", "--windows", "1", "--max-tokens", "4", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect((object["plan"] as? [String: Any])?["description"] as? String == "q,k,v · shared-kv · variance 0.99 · centring pca")
+        #expect(((object["surgery"] as? [String: Any])?["per_matrix"] as? [Any])?.count == 90)
+        let evaluation = try #require(object["evaluation"] as? [String: Any])
+        #expect(evaluation["scored_tokens"] as? Int == 127)
+        #expect((evaluation["base"] as? [String: Any])?["perplexity"] is Double)
+        let replies = try #require((object["generations"] as? [String: Any])?["replies"] as? [[String: Any]])
+        #expect(replies.map { $0["model"] as? String } == ["base", "surgered"])
+    }
+
     @Test func sweepWritesEveryReport() throws {
         let out = try temporaryFolder().appendingPathComponent("sweep").path
         let result = try surgery(["sweep", Fixtures.modelPath, "--variances", "0.99,0.9", "--modes", "shared-kv",
@@ -63,6 +78,41 @@ func wikiExcerpt() throws -> String {
         }
         let csv = try String(contentsOfFile: out + "/sweep.csv", encoding: .utf8)
         #expect(csv.split(separator: "\n").count == 3)              // header + one row per threshold
+    }
+
+    /// An interrupted sweep goes on: `--resume DIR` computes only the missing rows and keeps the
+    /// finished ones as they were; another text, model or grid is refused before any work.
+    @Test func sweepResumesWhereItStopped() throws {
+        let out = try temporaryFolder().appendingPathComponent("sweep").path
+        let common = ["sweep", Fixtures.modelPath, "--modes", "shared-kv", "--text", try wikiExcerpt(), "--window", "128", "--windows", "1"]
+        let first = try surgery(common + ["--variances", "0.99", "--out", out])
+        #expect(first.status == 0, "\(first.stderr)")
+        let firstRow = try String(contentsOfFile: out + "/sweep.csv", encoding: .utf8).split(separator: "\n")[1]
+
+        let resumed = try surgery(common + ["--variances", "0.99,0.9", "--resume", out])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stderr.contains("resuming \(out): 1 of 2 rows done, 1 to compute"), "\(resumed.stderr)")
+        #expect(!resumed.stderr.contains("shared-kv · pca · 0.99: perplexity"))         // not computed again
+        let rows = try String(contentsOfFile: out + "/sweep.csv", encoding: .utf8).split(separator: "\n")
+        #expect(rows.count == 3 && rows[1] == firstRow)
+
+        let again = try surgery(common + ["--variances", "0.99,0.9", "--resume", out])
+        #expect(again.status == 0 && again.stderr.contains("nothing left to compute"), "\(again.stderr)")
+
+        let cases: [([String], String)] = [
+            (common + ["--variances", "0.9", "--resume", out], "its row \"shared-kv · pca · 0.99\" is not a point of this sweep"),
+            (common + ["--variances", "0.99,0.9", "--targets", "k,v", "--resume", out], "that sweep's targets are q,k,v, this one's k,v"),
+            (["sweep", Fixtures.modelPath, "--modes", "shared-kv", "--variances", "0.99,0.9", "--resume", out], "that sweep's text was"),
+            (common + ["--variances", "0.99", "--resume", out, "--out", out], "not both"),
+            (common + ["--variances", "0.99", "--resume", try temporaryFolder().path], "sweep.json: cannot resume from it: no such file"),
+        ]
+        for (arguments, message) in cases {
+            let result = try surgery(arguments)
+            #expect(result.status == 2, "\(arguments)")
+            #expect(result.stderr.contains(message), "\(arguments): \(result.stderr)")
+            #expect(!result.stderr.contains("loading"), "\(arguments): refused only after loading the model")
+        }
+        #expect(try String(contentsOfFile: out + "/sweep.csv", encoding: .utf8).split(separator: "\n") == rows)
     }
 
     @Test func spectrumWritesCurvesAndTable() throws {

@@ -107,7 +107,7 @@ extension Config {
         do {
             raw = try JSONDecoder().decode(HFConfig.self, from: data)
         } catch {
-            throw CheckpointError.invalidConfig(path: path, reason: "not a readable config.json: \(error)")
+            throw CheckpointError.invalidConfig(path: path, reason: "not a readable config.json: \(errorReason(error))")
         }
         func required<T>(_ value: T?, _ key: String) throws -> T {
             guard let value else { throw CheckpointError.missingConfigKey(path: path, key: key) }

@@ -96,7 +96,7 @@ public func exportHuggingFace(weights: Weights, config: Config, tokenizerSource:
         try SafetensorsFile.write(entries, metadata: tensorMetadata, to: temporary + "/model.safetensors")
         chmod(temporary + "/model.safetensors", 0o644)     // written through mkstemp, which makes it 0600
     } catch {
-        throw ExportError.cannotWrite(path: destination + "/model.safetensors", reason: "\(error)")
+        throw ExportError.cannotWrite(path: destination + "/model.safetensors", reason: errorReason(error))
     }
     for file in files { try writeFile(file.contents, to: temporary + "/" + file.name, named: destination + "/" + file.name) }
 
@@ -191,7 +191,7 @@ private func entriesOf(_ path: String) throws -> [String] {
     do {
         return Array(try FileManager.default.contentsOfDirectory(atPath: path).sorted().prefix(5))
     } catch {
-        throw ExportError.cannotWrite(path: path, reason: "cannot list it: \(error)")
+        throw ExportError.cannotWrite(path: path, reason: "cannot list it: \(errorReason(error))")
     }
 }
 

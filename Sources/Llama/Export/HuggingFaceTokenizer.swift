@@ -50,7 +50,7 @@ package func tokenizerFiles(of source: Checkpoint) throws -> [ExportFile] {
             do {
                 files.append(ExportFile(name: name, contents: [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))))
             } catch {
-                throw ExportError.cannotWrite(path: path, reason: "cannot read it to copy: \(error)")
+                throw ExportError.cannotWrite(path: path, reason: "cannot read it to copy: \(errorReason(error))")
             }
         }
         return files

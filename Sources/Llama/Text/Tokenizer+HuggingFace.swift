@@ -12,9 +12,12 @@ extension Tokenizer {
     public init(huggingFaceDirectory directory: String) throws {
         func read(_ name: String, required: Bool) throws -> Data? {
             let path = directory + "/" + name
-            if !required && !FileManager.default.fileExists(atPath: path) { return nil }
+            if !FileManager.default.fileExists(atPath: path) {
+                if required { throw TokenizerError.missingFile(path: path) }
+                return nil
+            }
             do { return try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-                throw TokenizerError.unreadableFile(path: path, reason: "\(error)")
+                throw TokenizerError.unreadableFile(path: path, reason: errorReason(error))
             }
         }
         let template = try read("chat_template.jinja", required: false).map { String(decoding: $0, as: UTF8.self) }
@@ -28,12 +31,12 @@ extension Tokenizer {
     public init(tokenizerJSON: Data, tokenizerConfigJSON: Data? = nil, chatTemplate: String? = nil) throws {
         let file: HFTokenizerFile
         do { file = try JSONDecoder().decode(HFTokenizerFile.self, from: tokenizerJSON) } catch {
-            throw TokenizerError.invalidJSON(file: "tokenizer.json", reason: "\(error)")
+            throw TokenizerError.invalidJSON(file: "tokenizer.json", reason: errorReason(error))
         }
         var config = HFValue.object([:])
         if let data = tokenizerConfigJSON {
             do { config = try JSONDecoder().decode(HFValue.self, from: data) } catch {
-                throw TokenizerError.invalidJSON(file: "tokenizer_config.json", reason: "\(error)")
+                throw TokenizerError.invalidJSON(file: "tokenizer_config.json", reason: errorReason(error))
             }
         }
         try self.init(definition(file, config: config, chatTemplate: chatTemplate))

@@ -1,6 +1,8 @@
 // Every way building or using a tokenizer can fail, one case per failure, each carrying what was found.
 
 public enum TokenizerError: Error, Equatable, CustomStringConvertible {
+    /// A folder has no tokenizer.json.
+    case missingFile(path: String)
     /// A file could not be read.
     case unreadableFile(path: String, reason: String)
     /// A JSON document did not parse, or lacked a field of the expected type.
@@ -47,6 +49,7 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
+        case let .missingFile(path): "\(path): no such file (the model's tokenizer)"
         case let .unreadableFile(path, reason): "cannot read \(path): \(reason)"
         case let .invalidJSON(file, reason): "\(file) is not a valid tokenizer file: \(reason)"
         case let .unsupportedModel(found): "tokenizer model \(found) is not supported (expected BPE: gpt2 or llama)"

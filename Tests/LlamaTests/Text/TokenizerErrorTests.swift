@@ -74,12 +74,18 @@ import Llama
 
     // MARK: - Files
 
-    @Test func unreadableFile() {
-        #expect {
+    @Test func missingFile() {
+        #expect(throws: TokenizerError.missingFile(path: "/nonexistent-surgery-folder/tokenizer.json")) {
             _ = try Tokenizer(huggingFaceDirectory: "/nonexistent-surgery-folder")
-        } throws: { error in
-            guard case .unreadableFile(let path, _) = error as? TokenizerError else { return false }
-            return path == "/nonexistent-surgery-folder/tokenizer.json"
+        }
+    }
+
+    /// A tokenizer.json that exists but is a folder: the system's reason, in words.
+    @Test func unreadableFile() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tokenizer-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder + "/tokenizer.json", withIntermediateDirectories: true)
+        #expect(throws: TokenizerError.unreadableFile(path: folder + "/tokenizer.json", reason: "is a directory")) {
+            _ = try Tokenizer(huggingFaceDirectory: folder)
         }
     }
 
