@@ -28,7 +28,8 @@ import Surgery
     @Test func everySectionParses() throws {
         let report = try Self.report()
         let object = try #require(try JSONSerialization.jsonObject(with: Data(report.json().utf8)) as? [String: Any])
-        #expect(Set(object.keys) == ["model", "plan", "surgery", "calibration", "allocation", "evaluation", "generations"])
+        #expect(Set(object.keys) == ["model", "plan", "surgery", "calibration", "allocation", "runtime", "evaluation", "generations"])
+        #expect((object["runtime"] as? [String: Any])?["latent"] as? Bool == false)
         let model = try #require(object["model"] as? [String: Any])
         #expect(model["path"] as? String == "/models/tiny" && model["layers"] as? Int == 3 && model["parameters"] as? Int == 4321)
         let plan = try #require(object["plan"] as? [String: Any])
