@@ -176,3 +176,82 @@ private func eigenPeerTime(matrix m: Matrix, runs: Int) -> Double? {
     else { return nil }
     return object["eigh"]
 }
+
+// MARK: - PCA solvers
+
+/// The issue's PCA shapes: SmolLM2's q_proj, TinyLlama's q_proj, TinyLlama's K/V of 22 layers stacked.
+private let pcaShapes: [(Int, Int)] = [(576, 576), (2048, 2048), (11264, 2048)]
+
+/// `PCA.fit` (all components) by each dense route — the SVD (`.exact`), the Gram eigen-route
+/// (`.covariance`) and what `.auto` picks — beside scikit-learn's `PCA(svd_solver='full')` on the
+/// same float32 matrix (the weight-like one of `runLinalgBenchmarks`).
+func runPCABenchmarks() {
+    let runs = Int(ProcessInfo.processInfo.environment["LINALG_BENCH_RUNS"] ?? "") ?? 3
+    let peerVersion = linalgPeerVersion()
+    print("== Linalg: PCA, all components, median of \(runs) runs; peer \(peerVersion ?? "not installed")")
+    print("   seconds (Swift ÷ sklearn)   .exact (SVD)       .covariance (Gram)   .auto              sklearn full")
+    for (m, n) in pcaShapes {
+        var rng = Xoshiro256StarStar(seed: UInt64(m * 7919 + n))
+        var a = gaussianTensor(shape: [m, n], using: &rng)
+        for j in 0..<n {
+            let scale = Float(1 / (1 + Double(j) / 32))
+            for i in 0..<m { a.scalars[i * n + j] *= scale }
+        }
+        let exact = medianSeconds(runs: runs) { _ = try? PCA.fit(a, solver: .exact) }
+        let gram = medianSeconds(runs: runs) { _ = try? PCA.fit(a, solver: .covariance) }
+        let auto = medianSeconds(runs: runs) { _ = try? PCA.fit(a, solver: .auto) }
+        let peer = peerVersion == nil ? nil : pcaPeerTime(matrix: a, runs: runs)
+        func cell(_ swift: Double) -> String {
+            guard let peer else { return String(format: "%7.3f (  —  )", swift) }
+            return String(format: "%7.3f (%5.2f×)", swift, swift / peer)
+        }
+        // The routes' counts at the study's thresholds, and the worst ratio difference.
+        var agreement = "counts differ"
+        if let e = try? PCA.fit(a, solver: .exact), let g = try? PCA.fit(a, solver: .covariance) {
+            let thresholds = [0.1, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99]
+            let same = thresholds.allSatisfy { t in
+                (try? e.componentCount(forVariance: t)) == (try? g.componentCount(forVariance: t))
+                    && (try? e.componentCount(forVariance: t, rule: .exceeds)) == (try? g.componentCount(forVariance: t, rule: .exceeds))
+            }
+            let worst = zip(e.explainedVarianceRatio, g.explainedVarianceRatio).map { abs(Double($0) - Double($1)) }.max() ?? 0
+            agreement = (same ? "counts equal at 0.1…0.99" : "COUNTS DIFFER") + String(format: ", max |Δratio| %.1e", worst)
+        }
+        let label = "\(m)×\(n)".padding(toLength: 12, withPad: " ", startingAt: 0)
+        defer { print("                " + agreement) }
+        print("   \(label)               \(cell(exact))    \(cell(gram))      \(cell(auto))    "
+              + (peer.map { String(format: "%7.3f", $0) } ?? "   —"))
+    }
+    print("   peer: PCA(svd_solver='full').fit(a) on float32 (LAPACK sgesdd), BLAS 1 and 2 threads, the faster.")
+}
+
+private let pcaPeerScript = """
+import sys, json, time
+import numpy as np
+from threadpoolctl import threadpool_limits
+from sklearn.decomposition import PCA
+path, m, n, runs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+a = np.fromfile(path, dtype='<f4').reshape(m, n)
+best = None
+for threads in (1, 2):
+    with threadpool_limits(limits=threads):
+        times = []
+        for _ in range(runs):
+            t = time.perf_counter(); PCA(svd_solver='full').fit(a); times.append(time.perf_counter() - t)
+        med = sorted(times)[len(times) // 2]
+        best = med if best is None else min(best, med)
+print(json.dumps({"pca": best}))
+"""
+
+/// scikit-learn's median seconds for a full PCA of one matrix, or nil if the run failed.
+private func pcaPeerTime(matrix a: Tensor, runs: Int) -> Double? {
+    let file = NSTemporaryDirectory() + "pca-bench-\(ProcessInfo.processInfo.processIdentifier).f32"
+    defer { try? FileManager.default.removeItem(atPath: file) }
+    let bytes = a.scalars.withUnsafeBufferPointer { Data(buffer: $0) }   // little-endian hosts
+    guard (try? bytes.write(to: URL(fileURLWithPath: file))) != nil else { return nil }
+    let arguments = [file, "\(a.shape[0])", "\(a.shape[1])", "\(runs)"]
+    guard let output = runPython(pcaPeerScript, arguments: arguments),
+          let line = output.split(separator: "\n").last,
+          let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Double]
+    else { return nil }
+    return object["pca"]
+}

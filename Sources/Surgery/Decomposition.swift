@@ -11,10 +11,10 @@ import Tensor
 import Linalg
 
 extension PCA {
-    /// The exact fit of a group's samples X (s × f), scores kept; `label` names the group in errors.
+    /// The complete fit of a group's samples X (s × f) by `.auto` (the Gram eigen-route), scores kept; `label` names the group in errors.
     static func fitGroup(_ x: Tensor, centred: Bool, label: String) throws(SurgeryError) -> PCA {
         do {
-            return try PCA.fit(x, keeping: .all, solver: .exact, centred: centred, keepingScores: true)
+            return try PCA.fit(x, keeping: .all, solver: .auto, centred: centred, keepingScores: true)
         } catch {
             throw .decompositionFailed(group: label, reason: "\(error)")
         }
