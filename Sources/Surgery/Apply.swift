@@ -138,6 +138,7 @@ public final class Surgeon {
             let n: Int, limit: Int, explained: Double
             let pieces: [Tensor]
             var energies: [Double?] = Array(repeating: nil, count: group.members.count)
+            let latentFactors: () -> (down: Tensor, up: Tensor)              // the fit's own B and A (Latent.swift)
             switch plan.basis {
             case .weights:
                 let fit = cache[CacheKey(group: group, centred: plan.centring.isCentred)]!
@@ -149,10 +150,7 @@ public final class Surgeon {
                     throw .decompositionFailed(group: group.label, reason: "\(error)")
                 }
                 (limit, explained, pieces) = (fit.componentCount, fit.explained(components: n), group.split(xHat))
-                if group.isKVStack && n > 0 {
-                    let (down, up) = fit.latentFactors(components: n, addingMean: plan.centring == .pca)
-                    for (layer, factors) in group.latents(down: down, up: up) { latents[layer] = factors }
-                }
+                latentFactors = { fit.latentFactors(components: n, addingMean: plan.centring == .pca) }
             case .activations(let balanced):
                 let fit = outputCache[OutputKey(group: group, balanced: balanced)]!
                 n = plan.selection.components(layer: group.members[0].layer, rows: group.sampleCount, limit: fit.componentLimit) {
@@ -162,10 +160,11 @@ public final class Surgeon {
                 for (index, id) in group.members.enumerated() {
                     energies[index] = fit.outputEnergyKept(original: base.layers[id.layer][id.target.tensor], reconstructed: pieces[index])
                 }
-                if group.isKVStack && n > 0 {
-                    let (down, up) = fit.latentFactors(rank: n)
-                    for (layer, factors) in group.latents(down: down, up: up) { latents[layer] = factors }
-                }
+                latentFactors = { fit.latentFactors(rank: n) }
+            }
+            if group.isKVStack && n > 0 {
+                let (down, up) = latentFactors()
+                for (layer, factors) in group.latents(down: down, up: up) { latents[layer] = factors }
             }
             let size = FactoredSize(memberSamples: group.members.indices.map { group.sampleRange(ofMember: $0).count },
                                     features: group.featureCount, components: n, withMean: plan.centring == .pca)

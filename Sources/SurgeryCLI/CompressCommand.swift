@@ -48,7 +48,8 @@ func runCompress(_ arguments: inout Arguments) throws {
     print(result.summary.line)
     if factored {
         let ranks = weights.latentRanks.map { $0 ?? 0 }
-        print("factored: latent ranks \(rankSummary(ranks)); KV cache \(grouped(Model(config: model.config, weights: weights).makeCache(capacity: 1).allocatedBytes)) "
+        let bytes = KVCache(config: model.config, capacity: 1, latentRanks: weights.latentRanks).allocatedBytes
+        print("factored: latent ranks \(rankSummary(ranks)); KV cache \(grouped(bytes)) "
               + "bytes per token (dense: \(grouped(model.makeCache(capacity: 1).allocatedBytes)))")
     }
 }

@@ -8,22 +8,8 @@ import TestSupport
 
 /// Runs the `fuzz` executable built beside the test bundle; returns its exit status and stdout.
 private func fuzz(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
-    let folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    var executable = folder.appendingPathComponent("fuzz")
-    if !FileManager.default.isExecutableFile(atPath: executable.path) {
-        executable = folder.deletingLastPathComponent().appendingPathComponent("fuzz")   // inside a .xctest bundle
-    }
-    let process = Process()
-    process.executableURL = executable
-    process.arguments = arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    let out = Pipe()
-    process.standardOutput = out
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    let result = try runProgram(builtProduct("fuzz"), arguments, environment: environment)
+    return (result.status, result.stdout)
 }
 
 @Suite struct FuzzTests {

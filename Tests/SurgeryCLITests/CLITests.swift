@@ -4,32 +4,9 @@ import Foundation
 import Testing
 import TestSupport
 
-struct CommandResult {
-    let status: Int32
-    let stdout: String
-    let stderr: String
-}
-
 /// Runs the `surgery` executable built beside the test bundle.
 func surgery(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
-    let folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    var executable = folder.appendingPathComponent("surgery")
-    if !FileManager.default.isExecutableFile(atPath: executable.path) {
-        executable = folder.deletingLastPathComponent().appendingPathComponent("surgery")   // inside a .xctest bundle
-    }
-    let process = Process()
-    process.executableURL = executable
-    process.arguments = arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return CommandResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                         stderr: String(decoding: errData, as: UTF8.self))
+    try runProgram(builtProduct("surgery"), arguments, environment: environment)
 }
 
 /// A fresh temporary folder for one test.

@@ -91,19 +91,3 @@ import TestSupport
         #expect(decomposing.first?.contains("\r\u{1B}[Kdecomposing: 8 matrix groups in ") == true, "\(decomposing)")
     }
 }
-
-/// Runs a program with its output captured.
-func runProgram(_ path: String, _ arguments: [String]) throws -> CommandResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return CommandResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                         stderr: String(decoding: errData, as: UTF8.self))
-}

@@ -17,22 +17,17 @@ struct Field {
 func ggufFields(_ bytes: [UInt8]) -> (fields: [Field], dataStart: Int) {
     var fields: [Field] = []
     var at = 0
-    func u64(_ role: String) -> UInt64 {
-        guard at + 8 <= bytes.count else { at = bytes.count; return 0 }
-        fields.append(Field(offset: at, width: 8, role: role))
+    /// The little-endian unsigned integer of `width` bytes at `at`, recorded as a field.
+    func unsigned(_ width: Int, _ role: String) -> UInt64 {
+        guard at + width <= bytes.count else { at = bytes.count; return 0 }
+        fields.append(Field(offset: at, width: width, role: role))
         var v: UInt64 = 0
-        for i in 0..<8 { v |= UInt64(bytes[at + i]) << (8 * UInt64(i)) }
-        at += 8
+        for i in 0..<width { v |= UInt64(bytes[at + i]) << (8 * UInt64(i)) }
+        at += width
         return v
     }
-    func u32(_ role: String) -> UInt32 {
-        guard at + 4 <= bytes.count else { at = bytes.count; return 0 }
-        fields.append(Field(offset: at, width: 4, role: role))
-        var v: UInt32 = 0
-        for i in 0..<4 { v |= UInt32(bytes[at + i]) << (8 * UInt32(i)) }
-        at += 4
-        return v
-    }
+    func u64(_ role: String) -> UInt64 { unsigned(8, role) }
+    func u32(_ role: String) -> UInt32 { UInt32(unsigned(4, role)) }
     func string(_ role: String) -> String {
         let length = Int(clamping: u64("length of " + role))
         let end = min(bytes.count, at + min(length, bytes.count))

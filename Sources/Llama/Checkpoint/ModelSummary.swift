@@ -80,8 +80,8 @@ public struct ModelSummary: Sendable, Codable {
             shares[t.dtype] = share
         }
         dtypes = shares.values.sorted { $0.parameters > $1.parameters }
-        let kvWidth = 2 * c.kvHeadCount * c.headDim
-        kvCacheBytesPerToken = (0..<c.layerCount).reduce(0) { $0 + (c.latentRank(layer: $1) ?? kvWidth) } * 4
-        denseKVCacheBytesPerToken = c.layerCount * kvWidth * 4
+        let ranks = (0..<c.layerCount).map { c.latentRank(layer: $0) }
+        kvCacheBytesPerToken = KVCache(config: c, capacity: 0, latentRanks: ranks).bytesPerPosition
+        denseKVCacheBytesPerToken = KVCache(config: c, capacity: 0).bytesPerPosition
     }
 }
