@@ -59,7 +59,7 @@ import Surgery
                 let expectedKept = expected.prefix(192).reduce(0, +) / expected.reduce(0, +)
                 #expect(abs(kept - expectedKept) <= 1e-5, "layer \(layer) balanced \(balanced): energy kept \(kept) vs \(expectedKept)")
                 guard let recon = (entry["reconstructions"] as? [String: [String: Any]])?[balanced ? "kv_balanced_r192" : "kv_r192"] else { continue }
-                let k = result.weights.layers[layer].k.scalars, v = result.weights.layers[layer].v.scalars
+                let k = result.weights.layers[layer].k.decoded().scalars, v = result.weights.layers[layer].v.decoded().scalars
                 let d = model.config.hiddenSize, kRows = result.weights.layers[layer].k.shape[0]
                 for (row, values) in recon["rows"] as! [String: [Double]] {
                     let r = Int(row)!

@@ -39,9 +39,9 @@ let energyIdentityAbsolute = 1e-5
         let plan = try SurgeryPlan(grouping: .sharedKV, selection: .variance(0.5), centring: .seed)
         let (surgered, _) = try apply(plan, to: weights)
         for l in 0..<3 {
-            #expect(weights.layers[l].q == before.layers[l].q)
-            #expect(surgered.layers[l].q != before.layers[l].q)
-            #expect(surgered.layers[l].o == before.layers[l].o)        // not targeted
+            #expect(weights.layers[l].q.decoded() == before.layers[l].q.decoded())
+            #expect(surgered.layers[l].q.decoded() != before.layers[l].q.decoded())
+            #expect(surgered.layers[l].o.decoded() == before.layers[l].o.decoded())        // not targeted
         }
     }
 
@@ -72,7 +72,7 @@ let energyIdentityAbsolute = 1e-5
     @Test func seedAtFullVarianceIsTheCentredMatrix() throws {
         let plan = try SurgeryPlan(targets: [.q], grouping: .separate, selection: .variance(1), centring: .seed)
         let result = try apply(plan, to: weights)
-        let w = weights.layers[0].q, r = result.weights.layers[0].q
+        let w = weights.layers[0].q.decoded(), r = result.weights.layers[0].q.decoded()
         var centred = w
         for j in 0..<16 {
             var mean: Float = 0

@@ -57,8 +57,8 @@ struct LatentCase: Sendable, CustomTestStringConvertible {
         for (layer, weights) in latent.layers.enumerated() {
             let factors = try #require(weights.latentKV, "layer \(layer) has no factors")
             #expect(factors.rank == rank + c.extraRank)
-            #expect(maxAbsDifference(factors.denseKeys.scalars, result.weights.layers[layer].k.scalars) <= factorsMaxAbs)
-            #expect(maxAbsDifference(factors.denseValues.scalars, result.weights.layers[layer].v.scalars) <= factorsMaxAbs)
+            #expect(maxAbsDifference(factors.denseKeys.scalars, result.weights.layers[layer].k.decoded().scalars) <= factorsMaxAbs)
+            #expect(maxAbsDifference(factors.denseValues.scalars, result.weights.layers[layer].v.decoded().scalars) <= factorsMaxAbs)
         }
         if case .sharedKVLayers = c.grouping {
             #expect(latent.layers[0].latentKV!.down == latent.layers[1].latentKV!.down, "one basis across layers: one A")

@@ -85,7 +85,7 @@ import Surgery
 
     @Test func modelWithoutTheTargetedTensor() throws {
         var broken = weights
-        broken.layers[1].v = Tensor(zeros: [0, 16])      // the stored property: the subscript checks shapes
+        broken.layers[1].v = WeightMatrix(Tensor(zeros: [0, 16]))      // the stored property: the subscript checks shapes
         let plan = try SurgeryPlan(grouping: .separate, selection: .variance(0.9))
         #expect(throws: SurgeryError.missingTensor(name: "model.layers.1.self_attn.v_proj.weight", shape: [0, 16])) {
             try plan.validate(for: broken)

@@ -11,8 +11,8 @@ func fakeEvaluation(base: Weights) -> (Weights) throws -> EvaluationResult {
     { w in
         var error = 0.0
         for l in 0..<w.layers.count {
-            error += relativeFrobeniusError(base.layers[l].k.scalars, w.layers[l].k.scalars)
-            error += relativeFrobeniusError(base.layers[l].q.scalars, w.layers[l].q.scalars)
+            error += relativeFrobeniusError(base.layers[l].k.decoded().scalars, w.layers[l].k.decoded().scalars)
+            error += relativeFrobeniusError(base.layers[l].q.decoded().scalars, w.layers[l].q.decoded().scalars)
         }
         return EvaluationResult(perplexity: 12 * exp(3 * error), meanKL: 0.5 * error * error + 1e-4, top1Agreement: 1 / (1 + error))
     }

@@ -28,6 +28,14 @@ extension Checkpoint {
         if canonical.hasSuffix(LayerTensor.k.rawValue) { return unpermuteQK(t, heads: config.kvHeadCount) }
         return t
     }
+
+    /// A GGUF matrix in its stored type; q_proj and k_proj get their rows back in HF order.
+    func ggufMatrix(_ file: GGUFFile, ggufName: String, canonical: String) throws -> WeightMatrix? {
+        guard let m = try file.matrix(ggufName) else { return nil }
+        if canonical.hasSuffix(LayerTensor.q.rawValue) { return m.gatheringRows(unpermutedRowOrder(rows: m.rows, heads: config.headCount)) }
+        if canonical.hasSuffix(LayerTensor.k.rawValue) { return m.gatheringRows(unpermutedRowOrder(rows: m.rows, heads: config.kvHeadCount)) }
+        return m
+    }
 }
 
 extension Config {

@@ -92,6 +92,23 @@ public final class Checkpoint: Sendable {
         }
     }
 
+    /// The matrix named `name` (canonical) in Hugging Face layout, kept in its stored encoding:
+    /// nothing is decoded, and a mapped file's bytes are not copied (except a GGUF q_proj or k_proj,
+    /// whose rows are put back in Hugging Face order in a copy). Throws unless its shape is `shape`.
+    public func matrix(named name: String, shape: [Int]) throws -> WeightMatrix {
+        guard let info = info(named: name) else { throw CheckpointError.missingTensor(path: path, tensor: name) }
+        guard info.shape == shape, shape.count == 2 else {
+            throw CheckpointError.wrongShape(path: path, tensor: name, found: info.shape, expected: shape)
+        }
+        let stored: WeightMatrix?
+        switch storage {
+        case .safetensors(let file): stored = try file.matrix(name)
+        case .sharded(let shards): stored = try shards.matrix(name)
+        case .gguf(let file, let ggufName): stored = try ggufMatrix(file, ggufName: ggufName[name]!, canonical: name)
+        }
+        return try stored ?? WeightMatrix(tensor(named: name))
+    }
+
     public func info(named name: String) -> CheckpointTensorInfo? {
         tensors.first { $0.name == name }
     }

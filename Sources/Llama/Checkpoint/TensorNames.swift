@@ -130,21 +130,19 @@ enum GGUFNames {
 ///     gguf = hf.reshape(heads, 2, Dh/2, cols).swapaxes(1, 2).reshape(rows, cols)
 ///
 /// so GGUF row `h·Dh + 2j + s` holds HF row `h·Dh + s·Dh/2 + j` (s ∈ {0, 1}, j < Dh/2).
-/// This undoes it: returns the rows in Hugging Face order. `w` is (heads·Dh, cols).
-package func unpermuteQK(_ w: Tensor, heads: Int) -> Tensor {
-    let rows = w.shape[0], cols = w.shape[1]
+/// This undoes it: HF row i is GGUF row `order[i]`, for a matrix of `rows` = heads·Dh rows.
+package func unpermutedRowOrder(rows: Int, heads: Int) -> [Int] {
     let headDim = rows / heads, half = headDim / 2
-    var out = [Float](repeating: 0, count: rows * cols)
-    w.scalars.withUnsafeBufferPointer { src in
-        for h in 0..<heads {
-            for j in 0..<half {
-                for s in 0..<2 {
-                    let from = (h * headDim + 2 * j + s) * cols
-                    let to = (h * headDim + s * half + j) * cols
-                    for c in 0..<cols { out[to + c] = src[from + c] }
-                }
-            }
+    var order = [Int](repeating: 0, count: rows)
+    for h in 0..<heads {
+        for j in 0..<half {
+            for s in 0..<2 { order[h * headDim + s * half + j] = h * headDim + 2 * j + s }
         }
     }
-    return Tensor(shape: w.shape, scalars: out)
+    return order
+}
+
+/// `w` (heads·Dh, cols) with its rows in Hugging Face order.
+package func unpermuteQK(_ w: Tensor, heads: Int) -> Tensor {
+    WeightMatrix(w).gatheringRows(unpermutedRowOrder(rows: w.shape[0], heads: heads)).decoded()
 }

@@ -129,42 +129,72 @@ private func safetensorsEntries(_ w: Weights, config c: Config, dtype: ScalarEnc
     guard (w.outputHead == nil) == c.tiedEmbeddings else {
         throw ExportError.outputHeadMismatch(tiedEmbeddings: c.tiedEmbeddings, hasOutputHead: w.outputHead != nil)
     }
-    var tensors: [(String, Tensor)] = [(ModelTensor.embedding, w.embedding)]
+    var tensors: [(String, WeightMatrix)] = [(ModelTensor.embedding, w.embedding)]
+    var vectors: [(String, Tensor)] = []
     for (i, layer) in w.layers.enumerated() {
         for t in LayerTensor.allCases {
-            if let latent = layer.latentKV, t == .k || t == .v {
+            if t == .inputNorm || t == .postAttentionNorm {
+                vectors.append((t.name(layer: i), layer[t]))
+            } else if let latent = layer.latentKV, t == .k || t == .v {
                 if t == .k {
-                    tensors += [(LatentTensor.down.name(layer: i), latent.down), (LatentTensor.keyUp.name(layer: i), latent.keyUp),
-                                (LatentTensor.valueUp.name(layer: i), latent.valueUp)]
+                    tensors += [(LatentTensor.down.name(layer: i), WeightMatrix(latent.down)),
+                                (LatentTensor.keyUp.name(layer: i), WeightMatrix(latent.keyUp)),
+                                (LatentTensor.valueUp.name(layer: i), WeightMatrix(latent.valueUp))]
                 }
-                continue
+            } else {
+                tensors.append((t.name(layer: i), layer[matrix: t]))
             }
-            tensors.append((t.name(layer: i), layer[t]))
         }
     }
-    tensors.append((ModelTensor.finalNorm, w.finalNorm))
+    vectors.append((ModelTensor.finalNorm, w.finalNorm))
     if let head = w.outputHead { tensors.append((ModelTensor.outputHead, head)) }
 
     let expected = Dictionary(uniqueKeysWithValues: ModelTensor.required(c).map { ($0.name, $0.shape) })
-    return try tensors.map { name, tensor in
-        let shape = expected[name]!                       // `required` lists exactly these names
-        guard tensor.shape == shape else { throw ExportError.wrongShape(tensor: name, found: tensor.shape, expected: shape) }
-        try checkRepresentable(tensor.scalars, as: dtype, tensor: name)
+    func checkShape(_ name: String, _ shape: [Int]) throws {
+        let wanted = expected[name]!                      // `required` lists exactly these names
+        guard shape == wanted else { throw ExportError.wrongShape(tensor: name, found: shape, expected: wanted) }
+    }
+    let vectorEntries = try vectors.map { name, tensor in
+        try checkShape(name, tensor.shape)
+        try checkRepresentable(tensor.scalars[...], offset: 0, as: dtype, tensor: name)
         return SafetensorsEntry(name: name, tensor: tensor, dtype: dtype)
+    }
+    // Matrices are checked a few rows at a time and written from their storage, so exporting holds
+    // no decoded copy of the model.
+    let matrixEntries = try tensors.map { name, matrix in
+        try checkShape(name, matrix.shape)
+        try forEachRowChunk(of: matrix) { values, offset in try checkRepresentable(values, offset: offset, as: dtype, tensor: name) }
+        return SafetensorsEntry(name: name, matrix: matrix, dtype: dtype)
+    }
+    return matrixEntries + vectorEntries
+}
+
+/// Calls `body` with the matrix's values, decoded ~64K at a time, and the index of the first.
+private func forEachRowChunk(of m: WeightMatrix, _ body: (ArraySlice<Float>, Int) throws -> Void) throws {
+    if let t = m.floats { return try body(t.scalars[...], 0) }
+    let chunkRows = max(1, 65_536 / max(1, m.columns))
+    var chunk = [Float](repeating: 0, count: chunkRows * m.columns)
+    var row = 0
+    while row < m.rows {
+        let n = min(chunkRows, m.rows - row)
+        chunk.withUnsafeMutableBufferPointer { m.decodeRows(row, count: n, into: $0.baseAddress!) }
+        try body(chunk[0..<(n * m.columns)], row * m.columns)
+        row += n
     }
 }
 
 /// Every value is finite and stays finite when rounded to `dtype`: binary16 rounds |x| ≥ 65520 (halfway
 /// above its largest finite value, 65504) to ∞; bfloat16 rounds |x| ≥ 0x7F7F8000 as float32 bits
 /// (halfway above 0x7F7F, ≈ 3.39e38) to ∞. `!(|x| < limit)` also catches NaN.
-private func checkRepresentable(_ values: [Float], as dtype: ScalarEncoding, tensor: String) throws {
+private func checkRepresentable(_ values: ArraySlice<Float>, offset: Int, as dtype: ScalarEncoding, tensor: String) throws {
     let limit: Float = switch dtype {
     case .float32: .infinity
     case .float16: 65_520
     case .bfloat16: Float(bitPattern: 0x7F7F_8000)
     }
     if let index = values.firstIndex(where: { !(abs($0) < limit) }) {
-        throw ExportError.valueNotRepresentable(tensor: tensor, index: index, value: values[index], dtype: dtype.rawValue)
+        throw ExportError.valueNotRepresentable(tensor: tensor, index: offset + index - values.startIndex, value: values[index],
+                                                dtype: dtype.rawValue)
     }
 }
 

@@ -303,6 +303,19 @@ package final class GGUFFile: Sendable {
         return StoredTensor(shape: info.shape, encoding: encoding, bytes: try rawBytes(name), owner: file)
     }
 
+    /// A matrix viewed in place in its stored type (row-major shape, GGUF's own row order), or nil
+    /// when the tensor is not 2-D or its rows are not whole blocks.
+    package func matrix(_ name: String) throws(GGUFError) -> WeightMatrix? {
+        let info = try info(name)
+        guard let encoding = info.type.weightEncoding else {
+            throw .unsupportedType(file: path, tensor: name, type: info.type.description,
+                                   supported: GGMLType.allCases.filter(\.isDequantizable).map(\.description))
+        }
+        let shape = info.shape
+        guard shape.count == 2, shape[1] % encoding.blockSize == 0 else { return nil }
+        return WeightMatrix(rows: shape[0], columns: shape[1], encoding: encoding, bytes: try rawBytes(name), owner: self)
+    }
+
     /// The tensor dequantized to Float, row-major shape (GGUF dimensions reversed), in GGUF's own row
     /// order (llama.cpp's Q/K row permutation, if any, is left in place).
     package func tensor(_ name: String) throws(GGUFError) -> Tensor {

@@ -321,6 +321,17 @@ package final class SafetensorsFile: Sendable {
         return StoredTensor(shape: info.shape, encoding: encoding, bytes: try rawBytes(name), owner: file)
     }
 
+    /// A 2-D F32, F16 or BF16 tensor viewed in place; an F64 one decoded to Float (rounded to
+    /// nearest); nil when the tensor is not 2-D.
+    package func matrix(_ name: String) throws(SafetensorsError) -> WeightMatrix? {
+        let info = try info(name)
+        guard info.shape.count == 2 else { return nil }
+        if info.dtype == .float64 { return WeightMatrix(try tensor(name)) }
+        let stored = try storedTensor(name)
+        return WeightMatrix(rows: info.shape[0], columns: info.shape[1], encoding: WeightEncoding(stored.encoding),
+                            bytes: stored.bytes, owner: self)
+    }
+
     /// A floating-point tensor (F64, F32, F16 or BF16) decoded to Float. F64 rounds to nearest.
     package func tensor(_ name: String) throws(SafetensorsError) -> Tensor {
         let info = try info(name)

@@ -26,6 +26,7 @@ package struct SafetensorsEntry: Sendable {
     enum Source: Sendable {
         case values([Float])
         case stored(StoredTensor)
+        case matrix(WeightMatrix)
     }
 
     package let name: String
@@ -57,10 +58,20 @@ package struct SafetensorsEntry: Sendable {
         self.source = .stored(stored)
     }
 
+    /// A matrix in any stored encoding: its bytes copied when `dtype` is that encoding, otherwise
+    /// decoded and rounded a few rows at a time while writing (never all at once).
+    package init(name: String, matrix: WeightMatrix, dtype: ScalarEncoding) {
+        self.name = name
+        self.shape = matrix.shape
+        self.dtype = dtype
+        self.source = .matrix(matrix)
+    }
+
     var valueCount: Int {
         switch source {
         case .values(let v): v.count
         case .stored(let s): s.count
+        case .matrix(let m): m.rows * m.columns
         }
     }
 }
@@ -228,6 +239,19 @@ private struct FileOutput {
             }
         case .values(let values):
             try encode(values[...], as: entry.dtype)
+        case .matrix(let matrix) where matrix.encoding == WeightEncoding(entry.dtype):
+            try flush()
+            try matrix.withBytes { try writeAll(UnsafeRawBufferPointer(start: $0, count: matrix.byteCount)) }
+        case .matrix(let matrix):
+            let chunkRows = max(1, 65_536 / max(1, matrix.columns))
+            var chunk = [Float](repeating: 0, count: chunkRows * matrix.columns)
+            var row = 0
+            while row < matrix.rows {
+                let n = min(chunkRows, matrix.rows - row)
+                chunk.withUnsafeMutableBufferPointer { matrix.decodeRows(row, count: n, into: $0.baseAddress!) }
+                try encode(chunk[0..<(n * matrix.columns)], as: entry.dtype)
+                row += n
+            }
         }
     }
 

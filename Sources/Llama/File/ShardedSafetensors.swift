@@ -95,6 +95,10 @@ package final class ShardedSafetensors: Sendable {
         try shard(of: name).storedTensor(name)
     }
 
+    package func matrix(_ name: String) throws(SafetensorsError) -> WeightMatrix? {
+        try shard(of: name).matrix(name)
+    }
+
     package func tensor(_ name: String) throws(SafetensorsError) -> Tensor {
         try shard(of: name).tensor(name)
     }

@@ -2,17 +2,18 @@
 // kernels (each of which has a scalar reference twin tested beside it).
 import Tensor
 
-/// y (T, out) = x (T, in) · Wᵀ with W (out, in).
-func linear(_ x: [Float], rows t: Int, _ w: Tensor, into y: inout [Float]) {
-    let out = w.shape[0], inner = w.shape[1]
+/// y (T, out) = x (T, in) · Wᵀ with W (out, in), read in its stored encoding.
+func linear(_ x: [Float], rows t: Int, _ w: WeightMatrix, into y: inout [Float]) {
     x.withUnsafeBufferPointer { xp in
-        w.scalars.withUnsafeBufferPointer { wp in
-            y.withUnsafeMutableBufferPointer { yp in
-                gemm(m: t, n: out, k: inner, a: xp.baseAddress!, lda: inner, b: wp.baseAddress!, ldb: inner,
-                     transposeB: true, c: yp.baseAddress!, ldc: out)
-            }
+        y.withUnsafeMutableBufferPointer { yp in
+            linear(m: t, x: xp.baseAddress!, weight: w, y: yp.baseAddress!)
         }
     }
+}
+
+/// The same for a Float matrix.
+func linear(_ x: [Float], rows t: Int, _ w: Tensor, into y: inout [Float]) {
+    linear(x, rows: t, WeightMatrix(w), into: &y)
 }
 
 /// y += x, elementwise — the residual connection.

@@ -55,11 +55,9 @@ public final class Model: Sendable {
 
         // h: the residual stream, (T, D) — row r is the embedding of tokens[r]
         var h = [Float](repeating: 0, count: t * d)
-        weights.embedding.scalars.withUnsafeBufferPointer { e in
-            h.withUnsafeMutableBufferPointer { hp in
-                for (row, token) in tokens.enumerated() {
-                    (hp.baseAddress! + row * d).update(from: e.baseAddress! + token * d, count: d)
-                }
+        h.withUnsafeMutableBufferPointer { hp in
+            for (row, token) in tokens.enumerated() {
+                weights.embedding.decodeRows(token, count: 1, into: hp.baseAddress! + row * d)
             }
         }
         var x = [Float](repeating: 0, count: t * d)

@@ -33,12 +33,12 @@ private func roundedScalars(_ t: Tensor, _ dtype: ScalarEncoding) -> [Float] {
 
 /// Every tensor the forward pass uses, by name.
 private func named(_ w: Weights, _ c: Config) -> [(String, Tensor)] {
-    var list = [(ModelTensor.embedding, w.embedding)]
+    var list = [(ModelTensor.embedding, w.embedding.decoded())]
     for (i, layer) in w.layers.enumerated() {
         for t in LayerTensor.allCases { list.append((t.name(layer: i), layer[t])) }
     }
     list.append((ModelTensor.finalNorm, w.finalNorm))
-    if let head = w.outputHead { list.append((ModelTensor.outputHead, head)) }
+    if let head = w.outputHead { list.append((ModelTensor.outputHead, head.decoded())) }
     return list
 }
 
@@ -196,7 +196,7 @@ private func expectTensorsEqual(_ reopened: Checkpoint, _ source: Weights, _ con
 
         var rounded = real.model.weights
         func round(_ t: Tensor) -> Tensor { Tensor(shape: t.shape, scalars: roundedScalars(t, dtype)) }
-        rounded.embedding = round(rounded.embedding)
+        rounded.embedding = WeightMatrix(round(rounded.embedding.decoded()))
         rounded.finalNorm = round(rounded.finalNorm)
         for i in rounded.layers.indices {
             for t in LayerTensor.allCases { rounded.layers[i][t] = round(rounded.layers[i][t]) }
@@ -277,7 +277,7 @@ private func expectTensorsEqual(_ reopened: Checkpoint, _ source: Weights, _ con
         let parent = try scratchParent()
         defer { try? FileManager.default.removeItem(atPath: parent) }
         var w = weights
-        w.layers[1].k = Tensor(shape: [16, 64], scalars: [Float](repeating: 0, count: 16 * 64))
+        w.layers[1].k = WeightMatrix(Tensor(shape: [16, 64], scalars: [Float](repeating: 0, count: 16 * 64)))
         try expectRefusal(.wrongShape(tensor: "model.layers.1.self_attn.k_proj.weight", found: [16, 64], expected: [32, 64]),
                           weights: w, to: parent + "/out", in: parent)
     }

@@ -51,7 +51,7 @@ import TestSupport
             let (fast, reference) = bytes.withUnsafeBytes { raw in
                 (dequantize(type, bytes: raw, count: expected.count),
                  (0..<expected.count).map { i in
-                     dequantizedValueReference(type, block: raw.baseAddress! + (i / blockSize) * blockBytes, index: i % blockSize)
+                     dequantizedValueReference(type.weightEncoding!, block: raw.baseAddress! + (i / blockSize) * blockBytes, index: i % blockSize)
                  })
             }
             expectBitwiseEqual(fast, expected, "\(name) \(source) (fast)")
@@ -76,7 +76,7 @@ import TestSupport
         let (fast, reference) = bytes.withUnsafeBytes { raw in
             (dequantize(type, bytes: raw, count: count),
              (0..<count).map { i in
-                 dequantizedValueReference(type, block: raw.baseAddress! + (i / blockSize) * blockBytes, index: i % blockSize)
+                 dequantizedValueReference(type.weightEncoding!, block: raw.baseAddress! + (i / blockSize) * blockBytes, index: i % blockSize)
              })
         }
         // NaN scales give NaN values whose payload depends on which operand of `+` the compiler puts

@@ -90,8 +90,8 @@ private func tinyWithLatents(rank: Int, layers: [Int]) throws -> (latent: Model,
         // Entries of K x and V x about as large as the fixture's own (0.05·N(0,1) weights).
         let factors = LatentKV(down: random([rank, d], 0.3), keyUp: random([kvWidth, rank], 0.3 / Float(rank).squareRoot()),
                                valueUp: random([kvWidth, rank], 0.3 / Float(rank).squareRoot()))
-        weights.layers[layer].k = factors.denseKeys
-        weights.layers[layer].v = factors.denseValues
+        weights.layers[layer].k = WeightMatrix(factors.denseKeys)
+        weights.layers[layer].v = WeightMatrix(factors.denseValues)
         weights.layers[layer].latentKV = factors
     }
     return (base.replacingWeights(weights), base.replacingWeights(weights.droppingLatentKV()))

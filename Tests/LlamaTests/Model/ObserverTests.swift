@@ -32,12 +32,12 @@ private final class Recorder: ForwardObserver {
         // recomputed here in Double (1e-5 relative: Float rounding of a 64-term mean).
         let d = c.hiddenSize
         #expect(recorder.firstAttentionInput.count == tokens.count * d)
-        let weights = model.weights
+        let embedding = model.weights.embedding.decoded()
         for (row, token) in tokens.enumerated() {
-            let x = (0..<d).map { Double(weights.embedding.scalars[token * d + $0]) }
+            let x = (0..<d).map { Double(embedding.scalars[token * d + $0]) }
             let scale = 1 / ((x.reduce(0) { $0 + $1 * $1 } / Double(d)) + Double(c.rmsNormEpsilon)).squareRoot()
             for j in 0..<d {
-                let expected = x[j] * scale * Double(weights.layers[0].inputNorm.scalars[j])
+                let expected = x[j] * scale * Double(model.weights.layers[0].inputNorm.scalars[j])
                 let ours = Double(recorder.firstAttentionInput[row * d + j])
                 #expect(abs(ours - expected) <= 1e-5 * max(1, abs(expected)), "row \(row) column \(j)")
             }

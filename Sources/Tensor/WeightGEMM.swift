@@ -1,0 +1,257 @@
+// y = x · Wᵀ with W a WeightMatrix in its stored encoding: the projections of the forward pass.
+// The reference decodes W to Float and runs gemmReference. The fast path depends on the rows of x:
+//
+//   few rows (decode): each 32-value block of W is decoded into two SIMD16 registers and multiplied
+//     straight into the accumulators, so a step reads the file's bytes once and writes no Floats.
+//     Values are decoded exactly as `dequantizeBlocks` does (same roundings), so the result equals the
+//     reference up to summation order. The arithmetic stays in Float: no integer dot products against
+//     quantized activations (llama.cpp's q8 path), whose rounding of x would change perplexity, and
+//     which Swift cannot reach (no VNNI intrinsics; SIMD widening calls are slow, DESIGN.md).
+//   many rows (prefill): a chunk of W's rows is decoded to Float, then the packed GEMM runs on it;
+//     decoding is O(n·k) against the GEMM's O(m·n·k).
+//
+//   m rows of x and y · n rows of W (outputs) · k columns of W (inputs)
+
+// MARK: - Reference
+
+/// y (m × n) = x (m × k) · Wᵀ, W (n × k) decoded to Float first.
+package func linearReference(m: Int, x: UnsafePointer<Float>, weight w: WeightMatrix, y: UnsafeMutablePointer<Float>) {
+    let dense = w.decoded()
+    dense.scalars.withUnsafeBufferPointer { b in
+        gemmReference(m: m, n: w.rows, k: w.columns, a: x, lda: w.columns, b: b.baseAddress!, ldb: w.columns,
+                      transposeB: true, c: y, ldc: w.rows)
+    }
+}
+
+// MARK: - Fast: dispatch
+
+/// Same contract as `linearReference`: y is overwritten. Equal to it up to summation order.
+package func linear(m: Int, x: UnsafePointer<Float>, weight w: WeightMatrix, y: UnsafeMutablePointer<Float>) {
+    let n = w.rows, k = w.columns
+    if m <= 0 || n <= 0 { return }
+    if w.encoding == .f32 && w.withBytes({ Int(bitPattern: $0) % MemoryLayout<Float>.alignment == 0 }) {
+        w.withBytes { base in
+            gemm(m: m, n: n, k: k, a: x, lda: k, b: base.bindMemory(to: Float.self, capacity: n * k), ldb: k,
+                 transposeB: true, c: y, ldc: n)
+        }
+    } else if m <= GEMVLimits.maximumRows {
+        storedGEMV(m: m, x: x, weight: w, y: y)
+    } else {
+        decodedGEMM(m: m, x: x, weight: w, y: y)
+    }
+}
+
+// MARK: - Fast: many rows
+
+/// Decodes about `GEMMBlocking.chunkFloats` values of W at a time and multiplies by them.
+private func decodedGEMM(m: Int, x: UnsafePointer<Float>, weight w: WeightMatrix, y: UnsafeMutablePointer<Float>) {
+    let n = w.rows, k = w.columns
+    let chunkRows = min(n, max(GEMMBlocking.nr, GEMMBlocking.chunkFloats / max(1, k)))
+    Scratch.withFloats(chunkRows * k) { scratch in
+        let decoded = SharedPointer(scratch)
+        var j0 = 0
+        while j0 < n {
+            let rows = min(chunkRows, n - j0), first = j0
+            let piece = max(1, 16_384 / max(1, k))               // rows per decode job, ~64 KB of Floats
+            parallelFor((rows + piece - 1) / piece) { job in
+                let r0 = job * piece
+                w.decodeRows(first + r0, count: min(piece, rows - r0), into: decoded.base + r0 * k)
+            }
+            gemm(m: m, n: rows, k: k, a: x, lda: k, b: scratch, ldb: k, transposeB: true, c: y + j0, ldc: n)
+            j0 += rows
+        }
+    }
+}
+
+// MARK: - Fast: few rows
+
+/// Rows of W per parallel job: enough work to be worth handing out (~10 µs), few enough that two
+/// threads balance.
+private let gemvRowsPerJob = 64
+
+/// y (m × n) for m ≤ GEMVLimits.maximumRows: W's rows split into jobs, each row decoded block by
+/// block in registers against every row of x.
+private func storedGEMV(m: Int, x: UnsafePointer<Float>, weight w: WeightMatrix, y: UnsafeMutablePointer<Float>) {
+    let n = w.rows, k = w.columns
+    let interleaved = (w.encoding == .f16 || w.encoding == .bf16) && k % 32 == 0
+    // f16/bf16 blocks decode as even and odd values (two halves of each 32-bit lane): x is laid out
+    // the same way, per 32 values [x0, x2, …, x30, x1, x3, …, x31].
+    Scratch.withFloats(interleaved ? m * k : 1) { deinterleaved in
+        if interleaved {
+            for i in 0..<m {
+                let src = x + i * k, dst = deinterleaved + i * k
+                for b in 0..<(k / 32) {
+                    for l in 0..<16 {
+                        dst[32 * b + l] = src[32 * b + 2 * l]
+                        dst[32 * b + 16 + l] = src[32 * b + 2 * l + 1]
+                    }
+                }
+            }
+        }
+        let xIn = SharedPointer(readOnly: interleaved ? UnsafePointer(deinterleaved) : x), out = SharedPointer(y)
+        let jobs = (n + gemvRowsPerJob - 1) / gemvRowsPerJob
+        w.withBytes { base in
+            nonisolated(unsafe) let bytes = base
+            let job: @Sendable (Int) -> Void = { job in
+                let rows = (job * gemvRowsPerJob)..<min(n, (job + 1) * gemvRowsPerJob)
+                let rowBytes = w.rowBytes
+                switch w.encoding {
+                case .bf16 where interleaved:
+                    blockRows(BF16Block.self, rows: rows, k: k, w: bytes, rowBytes: rowBytes, m: m, x: xIn.base, y: out.base, ldy: n)
+                case .f16 where interleaved:
+                    blockRows(F16Block.self, rows: rows, k: k, w: bytes, rowBytes: rowBytes, m: m, x: xIn.base, y: out.base, ldy: n)
+                case .q8_0:
+                    blockRows(Q8_0Block.self, rows: rows, k: k, w: bytes, rowBytes: rowBytes, m: m, x: xIn.base, y: out.base, ldy: n)
+                case .q4_0:
+                    blockRows(Q4_0Block.self, rows: rows, k: k, w: bytes, rowBytes: rowBytes, m: m, x: xIn.base, y: out.base, ldy: n)
+                case .q4_1:
+                    blockRows(Q4_1Block.self, rows: rows, k: k, w: bytes, rowBytes: rowBytes, m: m, x: xIn.base, y: out.base, ldy: n)
+                default:
+                    decodedRows(rows: rows, weight: w, m: m, x: xIn.base, y: out.base, ldy: n)
+                }
+            }
+            if m * n * k >= parallelMinimumWork { parallelFor(jobs, job) } else { for j in 0..<jobs { job(j) } }
+        }
+    }
+}
+
+/// Any encoding: each row decoded to Float (`decodeRows`), then dotted with every row of x.
+private func decodedRows(rows: Range<Int>, weight w: WeightMatrix, m: Int, x: UnsafePointer<Float>,
+                         y: UnsafeMutablePointer<Float>, ldy: Int) {
+    let k = w.columns
+    Scratch.withFloats(k) { row in
+        for j in rows {
+            w.decodeRows(j, count: 1, into: row)
+            for i in 0..<m { y[i * ldy + j] = dot(row, x + i * k, count: k) }
+        }
+    }
+}
+
+/// Σ a[p] b[p] over `count` values, SIMD16 with two accumulators.
+@inline(__always)
+private func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
+    typealias V = SIMD16<Float>
+    var s0 = V(), s1 = V()
+    var p = 0
+    let ar = UnsafeRawPointer(a), br = UnsafeRawPointer(b)
+    while p + 32 <= count {
+        s0 = s0.addingProduct(ar.loadUnaligned(fromByteOffset: 4 * p, as: V.self), br.loadUnaligned(fromByteOffset: 4 * p, as: V.self))
+        s1 = s1.addingProduct(ar.loadUnaligned(fromByteOffset: 4 * p + 64, as: V.self),
+                              br.loadUnaligned(fromByteOffset: 4 * p + 64, as: V.self))
+        p += 32
+    }
+    var t = (s0 + s1).sum()
+    while p < count { t += a[p] * b[p]; p += 1 }
+    return t
+}
+
+// MARK: - Fast: blocks in registers
+
+/// One 32-value block of an encoding, decoded into two SIMD16 vectors that multiply x's values
+/// `first` (0..<16) and `second` (16..<32) of the block, in the order x is laid out for it.
+private protocol RegisterBlock {
+    static var bytes: Int { get }
+    static func values(_ block: UnsafeRawPointer) -> (first: SIMD16<Float>, second: SIMD16<Float>)
+}
+
+/// y[i, j] = Σ_b ⟨block b of W row j, block b of x row i⟩ for j in `rows`, every i < m.
+@inline(__always)
+private func blockRows<B: RegisterBlock>(_: B.Type, rows: Range<Int>, k: Int, w: UnsafeRawPointer, rowBytes: Int,
+                                         m: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, ldy: Int) {
+    typealias V = SIMD16<Float>
+    let blocks = k / 32
+    for j in rows {
+        let row = w + j * rowBytes
+        for i in 0..<m {
+            let xr = UnsafeRawPointer(x + i * k)
+            var s0 = V(), s1 = V()
+            for b in 0..<blocks {
+                let (first, second) = B.values(row + b * B.bytes)
+                s0 = s0.addingProduct(first, xr.loadUnaligned(fromByteOffset: 128 * b, as: V.self))
+                s1 = s1.addingProduct(second, xr.loadUnaligned(fromByteOffset: 128 * b + 64, as: V.self))
+            }
+            y[i * ldy + j] = (s0 + s1).sum()
+        }
+    }
+}
+
+private typealias Lanes = SIMD16<UInt32>
+
+/// 16 bytes, each widened to a 32-bit lane. A lane-by-lane loop: LLVM turns it into one zero-extend,
+/// where the library's SIMD `truncatingIfNeeded` conversion is a call per vector here.
+@inline(__always)
+private func widenedBytes(_ p: UnsafeRawPointer) -> Lanes {
+    let bytes = p.loadUnaligned(as: SIMD16<UInt8>.self)
+    var lanes = Lanes()
+    for i in 0..<16 { lanes[i] = UInt32(bytes[i]) }
+    return lanes
+}
+
+/// Small integers q (0 ≤ q < 2²³) in lanes as Floats minus `offset`, exactly: the bits 2²³'s
+/// exponent | q read as the Float 2²³ + q (no conversion instruction needed).
+@inline(__always)
+private func floats(_ q: Lanes, minus offset: Float) -> SIMD16<Float> {
+    unsafeBitCast(q | 0x4B00_0000, to: SIMD16<Float>.self) - SIMD16<Float>(repeating: 0x1p23 + offset)
+}
+
+/// An f16 scale field, widened exactly.
+@inline(__always)
+private func halfScale(_ p: UnsafeRawPointer, _ offset: Int) -> Float {
+    floatFromHalfBitsBranchFree(UInt16(littleEndian: p.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
+}
+
+/// BF16: 32 values in 64 bytes; each 32-bit lane holds two, the even one in its low half.
+private enum BF16Block: RegisterBlock {
+    static var bytes: Int { 64 }
+    @inline(__always) static func values(_ block: UnsafeRawPointer) -> (first: SIMD16<Float>, second: SIMD16<Float>) {
+        let u = block.loadUnaligned(as: Lanes.self)
+        return (unsafeBitCast(u &<< 16, to: SIMD16<Float>.self), unsafeBitCast(u & 0xFFFF_0000, to: SIMD16<Float>.self))
+    }
+}
+
+/// F16: as BF16, each half widened as `floatFromHalfBitsBranchFree` does, without its select: an
+/// all-ones half exponent (∞, NaN; exponent-and-mantissa ≥ 0x7C00) carries into bit 15 when
+/// 0x400 is added, and that bit sets float32's all-ones exponent.
+private enum F16Block: RegisterBlock {
+    static var bytes: Int { 64 }
+    @inline(__always) static func values(_ block: UnsafeRawPointer) -> (first: SIMD16<Float>, second: SIMD16<Float>) {
+        let u = block.loadUnaligned(as: Lanes.self)
+        return (widen(u & 0xFFFF), widen(u &>> 16))
+    }
+    @inline(__always) private static func widen(_ h: Lanes) -> SIMD16<Float> {
+        let exponentAndMantissa = h & 0x7FFF
+        let scaled = unsafeBitCast(exponentAndMantissa &<< 13, to: SIMD16<Float>.self) * SIMD16<Float>(repeating: 0x1p112)
+        let special = ((exponentAndMantissa &+ 0x400) &>> 15) &* 0x7F80_0000
+        return unsafeBitCast(unsafeBitCast(scaled, to: Lanes.self) | special | ((h & 0x8000) &<< 16), to: SIMD16<Float>.self)
+    }
+}
+
+/// Q8_0: d:f16 | 32 × i8.   y = q · d   (q + 128 read as an unsigned byte, then 128 taken off)
+private enum Q8_0Block: RegisterBlock {
+    static var bytes: Int { 34 }
+    @inline(__always) static func values(_ block: UnsafeRawPointer) -> (first: SIMD16<Float>, second: SIMD16<Float>) {
+        let d = SIMD16<Float>(repeating: halfScale(block, 0))
+        let q0 = floats(widenedBytes(block + 2) ^ 0x80, minus: 128), q1 = floats(widenedBytes(block + 18) ^ 0x80, minus: 128)
+        return (q0 * d, q1 * d)
+    }
+}
+
+/// Q4_0: d:f16 | 16 bytes; low nibbles are values 0..<16, high nibbles 16..<32.   y = d · (q − 8)
+private enum Q4_0Block: RegisterBlock {
+    static var bytes: Int { 18 }
+    @inline(__always) static func values(_ block: UnsafeRawPointer) -> (first: SIMD16<Float>, second: SIMD16<Float>) {
+        let d = SIMD16<Float>(repeating: halfScale(block, 0))
+        let q = widenedBytes(block + 2)
+        return (d * floats(q & 0xF, minus: 8), d * floats(q &>> 4, minus: 8))
+    }
+}
+
+/// Q4_1: d:f16 | m:f16 | 16 bytes as Q4_0.   y = d · q + m (two roundings, as the reference)
+private enum Q4_1Block: RegisterBlock {
+    static var bytes: Int { 20 }
+    @inline(__always) static func values(_ block: UnsafeRawPointer) -> (first: SIMD16<Float>, second: SIMD16<Float>) {
+        let d = SIMD16<Float>(repeating: halfScale(block, 0)), m = SIMD16<Float>(repeating: halfScale(block, 2))
+        let q = widenedBytes(block + 4)
+        return (d * floats(q & 0xF, minus: 0) + m, d * floats(q &>> 4, minus: 0) + m)
+    }
+}

@@ -1,0 +1,116 @@
+// A weight matrix kept the way its file stores it (F32, F16, BF16 or a GGML block quantization),
+// usually inside a memory mapping, so loading a model decodes nothing and a decode step reads the
+// file's bytes. WeightGEMM.swift multiplies by it; `decoded()` gives Float for whoever needs values.
+
+/// A row-major matrix (rows × columns, PyTorch's `[out, in]` for a projection) in `encoding`.
+/// Each row is a whole number of blocks. Copies share the storage.
+public struct WeightMatrix: @unchecked Sendable {
+    public let rows: Int
+    public let columns: Int
+    public let encoding: WeightEncoding
+    private let storage: Storage
+
+    private enum Storage {
+        case floats(Tensor)                                     // owned Float values
+        case bytes(UnsafeRawBufferPointer, owner: AnyObject?)   // raw bytes kept alive by `owner`
+    }
+
+    /// A Float matrix; the tensor (rank 2) is shared, not copied.
+    public init(_ tensor: Tensor) {
+        precondition(tensor.rank == 2, "a weight matrix needs a rank-2 tensor, got shape \(tensor.shape)")
+        rows = tensor.shape[0]
+        columns = tensor.shape[1]
+        encoding = .f32
+        storage = .floats(tensor)
+    }
+
+    /// A view of `bytes` (owned by `owner`, for example a memory mapping). The caller has checked
+    /// that `columns` is a whole number of blocks and `bytes.count` is `rows` rows of them.
+    package init(rows: Int, columns: Int, encoding: WeightEncoding, bytes: UnsafeRawBufferPointer, owner: AnyObject?) {
+        precondition(columns % encoding.blockSize == 0 && bytes.count == rows * encoding.byteCount(values: columns),
+                     "\(rows) × \(columns) of \(encoding) cannot have \(bytes.count) bytes")
+        self.rows = rows
+        self.columns = columns
+        self.encoding = encoding
+        storage = .bytes(bytes, owner: owner)
+    }
+
+    public var shape: [Int] { [rows, columns] }
+
+    /// Bytes of one row in `encoding`.
+    public var rowBytes: Int { encoding.byteCount(values: columns) }
+
+    /// Bytes the matrix occupies (in memory, or in its mapping).
+    public var byteCount: Int { rows * rowBytes }
+
+    /// The Float tensor behind a matrix made from one, without copying.
+    package var floats: Tensor? {
+        if case .floats(let t) = storage { return t }
+        return nil
+    }
+
+    /// Runs `body` with the stored bytes (for a Float matrix, its scalars).
+    package func withBytes<R>(_ body: (UnsafeRawPointer) throws -> R) rethrows -> R {
+        switch storage {
+        case .floats(let t): return try t.scalars.withUnsafeBytes { try body($0.baseAddress ?? UnsafeRawPointer(bitPattern: 64)!) }
+        case .bytes(let b, _): return try body(b.baseAddress ?? UnsafeRawPointer(bitPattern: 64)!)
+        }
+    }
+
+    /// Decodes rows `[first, first + count)` into `output` (count × columns Floats), exactly as
+    /// `dequantizeBlocks` does.
+    public func decodeRows(_ first: Int, count: Int, into output: UnsafeMutablePointer<Float>) {
+        precondition(first >= 0 && count >= 0 && first + count <= rows, "rows \(first)..<\(first + count) outside \(rows)")
+        if count == 0 { return }
+        withBytes { base in
+            dequantizeBlocks(encoding, from: base + first * rowBytes, blockCount: count * columns / encoding.blockSize,
+                             into: output)
+        }
+    }
+
+    /// All values as a Float tensor (for a Float matrix, its own tensor, shared). Large matrices are
+    /// decoded a range of rows per core.
+    public func decoded() -> Tensor {
+        if let t = floats { return t }
+        let chunkRows = max(1, 65_536 / max(1, columns))
+        let chunks = (rows + chunkRows - 1) / chunkRows
+        let scalars = [Float](unsafeUninitializedCapacity: rows * columns) { buffer, initialized in
+            if let out = buffer.baseAddress {
+                let shared = SharedPointer(out)
+                parallelFor(chunks) { chunk in
+                    let first = chunk * chunkRows
+                    self.decodeRows(first, count: min(chunkRows, self.rows - first), into: shared.base + first * self.columns)
+                }
+            }
+            initialized = rows * columns
+        }
+        return Tensor(shape: shape, scalars: scalars)
+    }
+
+    /// The matrix whose row i is row `order[i]` of this one, in the same encoding (an owned copy).
+    package func gatheringRows(_ order: [Int]) -> WeightMatrix {
+        precondition(order.count == rows && order.allSatisfy { (0..<rows).contains($0) }, "row order is not a permutation")
+        if let t = floats {
+            var out = [Float](repeating: 0, count: rows * columns)
+            for (to, from) in order.enumerated() {
+                for c in 0..<columns { out[to * columns + c] = t.scalars[from * columns + c] }
+            }
+            return WeightMatrix(Tensor(shape: shape, scalars: out))
+        }
+        let copy = OwnedBytes(count: byteCount)
+        withBytes { base in
+            for (to, from) in order.enumerated() {
+                (copy.pointer + to * rowBytes).copyMemory(from: base + from * rowBytes, byteCount: rowBytes)
+            }
+        }
+        return WeightMatrix(rows: rows, columns: columns, encoding: encoding,
+                            bytes: UnsafeRawBufferPointer(start: copy.pointer, count: byteCount), owner: copy)
+    }
+}
+
+/// Bytes this process allocated and frees with its owner.
+private final class OwnedBytes: @unchecked Sendable {
+    let pointer: UnsafeMutableRawPointer
+    init(count: Int) { pointer = .allocate(byteCount: max(1, count), alignment: 64) }
+    deinit { pointer.deallocate() }
+}
