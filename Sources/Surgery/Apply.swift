@@ -102,10 +102,15 @@ public final class Surgeon {
     /// Fits every group the plans need that is not cached yet (a sweep calls this once up front,
     /// so progress covers all the decomposition work).
     public func prepare(_ plans: [SurgeryPlan], progress: (SurgeryProgress) -> Void = { _ in }) throws(SurgeryError) {
+        try prepare(plans, onlyLayers: nil, progress: progress)
+    }
+
+    /// `prepare` for the groups whose first member is in `onlyLayers` (all when nil).
+    private func prepare(_ plans: [SurgeryPlan], onlyLayers: Set<Int>?, progress: (SurgeryProgress) -> Void) throws(SurgeryError) {
         var missing: [CacheKey] = []
         var missingOutputs: [OutputKey] = []
         for plan in plans {
-            for group in try plan.groups(for: base) {
+            for group in try plan.groups(for: base) where onlyLayers?.contains(group.members[0].layer) ?? true {
                 switch plan.basis {
                 case .weights:
                     let key = CacheKey(group: group, centred: plan.centring.isCentred)
@@ -130,7 +135,7 @@ public final class Surgeon {
 
     /// Applies a plan to the groups of `onlyLayers` (all when nil); the other layers stay the base's.
     func apply(_ plan: SurgeryPlan, onlyLayers: Set<Int>?, progress: (SurgeryProgress) -> Void = { _ in }) throws(SurgeryError) -> SurgeryResult {
-        try prepare([plan], progress: progress)
+        try prepare([plan], onlyLayers: onlyLayers, progress: progress)
         var weights = base
         var statistics: [MatrixStatistics] = []
         var latents: [LatentKV?] = Array(repeating: nil, count: base.layers.count)
@@ -181,6 +186,43 @@ public final class Surgeon {
                     outputEnergyKept: energies[index]))
                 weights.layers[id.layer][id.target.tensor] = matrix
             }
+        }
+        return SurgeryResult(plan: plan, weights: weights, statistics: statistics.sorted { $0.matrix < $1.matrix },
+                             latentKV: latents)
+    }
+
+    /// Applies a plan one layer at a time: fits that layer's groups, reconstructs its matrices, keeps
+    /// each as `keep` makes it (for example rounded to the bf16 it will be written in), and forgets
+    /// the layer's fits before the next. Memory then holds one layer's decompositions and the kept
+    /// matrices, not every fit at once; the result equals `apply`'s up to what `keep` does. Plans
+    /// whose groups span layers (a basis shared across layers) are applied whole.
+    public func applyLayerByLayer(_ plan: SurgeryPlan, keep: (Tensor) -> WeightMatrix,
+                                  progress: (SurgeryProgress) -> Void = { _ in }) throws(SurgeryError) -> SurgeryResult {
+        let groups = try plan.groups(for: base)
+        var weights = base
+        var statistics: [MatrixStatistics] = []
+        var latents: [LatentKV?] = Array(repeating: nil, count: base.layers.count)
+        func kept(_ result: SurgeryResult, layers: Set<Int>?) {
+            for s in result.statistics where layers?.contains(s.matrix.layer) ?? true {
+                let t = s.matrix.target.tensor
+                weights.layers[s.matrix.layer][matrix: t] = keep(result.weights.layers[s.matrix.layer][t])
+            }
+            for (layer, factors) in result.latentKV.enumerated() where factors != nil { latents[layer] = factors }
+            statistics += result.statistics.filter { layers?.contains($0.matrix.layer) ?? true }
+        }
+        guard groups.allSatisfy({ g in g.members.allSatisfy { $0.layer == g.members[0].layer } }) else {
+            kept(try apply(plan, progress: progress), layers: nil)
+            return SurgeryResult(plan: plan, weights: weights, statistics: statistics, latentKV: latents)
+        }
+        var done = 0
+        for layer in Set(groups.map { $0.members[0].layer }).sorted() {
+            let part = try apply(plan, onlyLayers: [layer]) { p in
+                progress(SurgeryProgress(done: done + p.done, total: groups.count, item: p.item))
+            }
+            done += groups.count(where: { $0.members[0].layer == layer })
+            kept(part, layers: [layer])
+            cache = cache.filter { $0.key.group.members[0].layer != layer }
+            outputCache = outputCache.filter { $0.key.group.members[0].layer != layer }
         }
         return SurgeryResult(plan: plan, weights: weights, statistics: statistics.sorted { $0.matrix < $1.matrix },
                              latentKV: latents)

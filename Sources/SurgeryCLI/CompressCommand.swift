@@ -32,7 +32,10 @@ func runCompress(_ arguments: inout Arguments) throws {
         try PreparedSurgery(requested, uniform: uniform, loaded: $0, calibration: calibration, evaluation: nil, evaluated: nil)
     } ?? PreparedSurgery(uncalibrated: requested, weights: model.weights)
     let plan = prepared.plan
-    let result = try prepared.surgeon.apply(plan, progress: surgeryProgress)
+    // Layer by layer, each replaced matrix rounded to the output dtype at once: memory holds one
+    // layer's decompositions, not the whole model's.
+    let result = try prepared.surgeon.applyLayerByLayer(plan, keep: { WeightMatrix(rounding: $0, to: dtype) },
+                                                        progress: surgeryProgress)
     status("surgery: \(result.summary.line)")
     let weights = factored ? result.latentWeights ?? result.weights : result.weights
     let folder = try exportHuggingFace(weights: weights, config: model.config,

@@ -35,6 +35,20 @@ public struct WeightMatrix: @unchecked Sendable {
         storage = .bytes(bytes, owner: owner)
     }
 
+    /// `tensor` (rank 2) rounded to `scalar` (to nearest, ties to even) and kept in that encoding:
+    /// half the memory of Float for bf16 and f16.
+    public init(rounding tensor: Tensor, to scalar: ScalarEncoding) {
+        if scalar == .float32 { self.init(tensor); return }
+        precondition(tensor.rank == 2, "a weight matrix needs a rank-2 tensor, got shape \(tensor.shape)")
+        let copy = OwnedBytes(count: tensor.count * 2)
+        let halves = copy.pointer.bindMemory(to: UInt16.self, capacity: tensor.count)
+        for (i, value) in tensor.scalars.enumerated() {
+            halves[i] = (scalar == .bfloat16 ? bfloat16Bits(from: value) : halfBits(from: value)).littleEndian
+        }
+        self.init(rows: tensor.shape[0], columns: tensor.shape[1], encoding: WeightEncoding(scalar),
+                  bytes: UnsafeRawBufferPointer(start: copy.pointer, count: tensor.count * 2), owner: copy)
+    }
+
     public var shape: [Int] { [rows, columns] }
 
     /// Bytes of one row in `encoding`.

@@ -28,6 +28,27 @@ let energyIdentityAbsolute = 1e-5
         }
     }
 
+    /// Layer by layer, keeping Float, gives exactly `apply`'s weights and statistics (the same fits,
+    /// made in another order), holds no fit afterwards, and with bf16 keeps each matrix rounded.
+    @Test(arguments: [Grouping.separate, .sharedKV, .sharedKVLayers(groupSize: 2)])
+    func layerByLayerEqualsWhole(grouping: Grouping) throws {
+        let plan = try SurgeryPlan(targets: [.q, .k, .v, .up], grouping: grouping, selection: .variance(0.7))
+        let whole = try Surgeon(base: weights).apply(plan)
+        let surgeon = Surgeon(base: weights)
+        let streamed = try surgeon.applyLayerByLayer(plan, keep: { WeightMatrix($0) })
+        #expect(streamed.statistics == whole.statistics)
+        if case .sharedKVLayers = grouping {} else { #expect(surgeon.cachedDecompositions == 0) }
+        let rounded = try Surgeon(base: weights).applyLayerByLayer(plan, keep: { WeightMatrix(rounding: $0, to: .bfloat16) })
+        for s in whole.statistics {
+            let t = s.matrix.target.tensor
+            let exact = whole.weights.layers[s.matrix.layer][t]
+            #expect(streamed.weights.layers[s.matrix.layer][t] == exact, "\(s.matrix)")
+            let bf16 = rounded.weights.layers[s.matrix.layer][matrix: t]
+            #expect(bf16.encoding == .bf16)
+            #expect(bf16.decoded().scalars == exact.scalars.map { floatFromBFloat16Bits(bfloat16Bits(from: $0)) }, "\(s.matrix)")
+        }
+    }
+
     @Test func fullRankUncentredIsTheIdentity() throws {
         let plan = try SurgeryPlan(targets: [.q, .k, .v, .down], grouping: .separate, selection: .rank(8), centring: .none)
         let stats = try apply(plan, to: weights).statistics
