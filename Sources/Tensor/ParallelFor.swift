@@ -47,6 +47,17 @@ package func limitThreads(to count: Int) {
 
 private let threadLimit = Atomic<Int>(activeProcessorCount)
 
+/// Runs `body` with the persistent workers kept spinning between jobs instead of going to sleep
+/// after their idle spin (a generation: the gaps between decode steps — sampling, printing — would
+/// otherwise put them to sleep, and waking one costs more than a small job). Holds nest.
+package func keepingWorkersAwake<R>(_ body: () throws -> R) rethrows -> R {
+    awakeHolds.add(1, ordering: .relaxed)
+    defer { awakeHolds.subtract(1, ordering: .relaxed) }
+    return try body()
+}
+
+private let awakeHolds = Atomic<Int>(0)
+
 /// About the least work (in multiply-adds, or similarly cheap steps) for which splitting a job
 /// across threads pays: starting a loop on the spinning workers costs ~1 µs, `concurrentPerform`
 /// tens of µs.
@@ -202,7 +213,8 @@ final class WorkerPool: @unchecked Sendable {
             }
             seen = epoch                             // a closed epoch (or the one just done): nothing to join
             spins += 1
-            if spins & 255 == 0 && monotonicNanoseconds() - idleSince > Self.spinNanoseconds {
+            if spins & 255 == 0 && awakeHolds.load(ordering: .relaxed) == 0
+                && monotonicNanoseconds() - idleSince > Self.spinNanoseconds {
                 // Sleep. Setting `asleep` before re-reading the state (both sequentially consistent)
                 // means a job published meanwhile is seen here, or its caller sees `asleep` and signals.
                 sleeper.asleep.store(true, ordering: .sequentiallyConsistent)

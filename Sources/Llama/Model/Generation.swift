@@ -11,22 +11,25 @@ extension Model {
         precondition(!prompt.isEmpty, "generation needs a non-empty prompt")
         let budget = min(maxTokens, config.contextLength - prompt.count)
         guard budget > 0 else { return [] }
-        var cache = makeCache(capacity: prompt.count + budget)
-        var sampler = Sampler(sampling)
-        var logits = forward(prompt, cache: &cache)                  // (T, V): the last row predicts
-        var lastRow = logits.shape[0] - 1
-        var generated: [Int] = []
-        while generated.count < budget {
-            let v = config.vocabSize
-            let next = logits.scalars.withUnsafeBufferPointer { all in
-                sampler.next(UnsafeBufferPointer(rebasing: all[(lastRow * v)..<((lastRow + 1) * v)]))
+        // The workers stay awake for the whole generation (ParallelFor.swift).
+        return keepingWorkersAwake {
+            var cache = makeCache(capacity: prompt.count + budget)
+            var sampler = Sampler(sampling)
+            var logits = forward(prompt, cache: &cache)                  // (T, V): the last row predicts
+            var lastRow = logits.shape[0] - 1
+            var generated: [Int] = []
+            while generated.count < budget {
+                let v = config.vocabSize
+                let next = logits.scalars.withUnsafeBufferPointer { all in
+                    sampler.next(UnsafeBufferPointer(rebasing: all[(lastRow * v)..<((lastRow + 1) * v)]))
+                }
+                if stopTokens.contains(next) { break }
+                generated.append(next)
+                if !onToken(next) || generated.count == budget { break }
+                logits = forward([next], cache: &cache)                   // (1, V)
+                lastRow = 0
             }
-            if stopTokens.contains(next) { break }
-            generated.append(next)
-            if !onToken(next) || generated.count == budget { break }
-            logits = forward([next], cache: &cache)                   // (1, V)
-            lastRow = 0
+            return generated
         }
-        return generated
     }
 }
