@@ -32,6 +32,8 @@ private struct DecodeSubject {
     let peerPath: String?
     let peerName: String
     let goal: Double
+    /// What to print when `path` is nil.
+    var missingReason = "not made (run Tools/build-llama-cpp.sh)"
 }
 
 /// Our figures, from one child.
@@ -55,7 +57,8 @@ func runDecodeBenchmarks() {
     let subjects = [
         DecodeSubject(dtype: "Q4_1", path: q41, peerPath: q41, peerName: "Q4_1", goal: 0.8),
         DecodeSubject(dtype: "F16", path: f16, peerPath: f16, peerName: "F16", goal: 0.9),
-        DecodeSubject(dtype: "bf16 (HF folder)", path: bf16, peerPath: f16, peerName: "F16", goal: 0.9),
+        DecodeSubject(dtype: "bf16 (HF folder)", path: bf16, peerPath: f16, peerName: "F16", goal: 0.9,
+                      missingReason: "not made (see above)"),
         DecodeSubject(dtype: "F32", path: f32, peerPath: f32, peerName: "F32", goal: 1.0),
     ]
 
@@ -97,7 +100,7 @@ func runDecodeBenchmarks() {
         } else {
             goal = "≥ \(format(subject.goal, digits: 1))× \(peerName)"
         }
-        let ourPrefill = subject.path == nil ? missingPeer : ours.prefill.map { format($0) }
+        let ourPrefill = subject.path == nil ? subject.missingReason : ours.prefill.map { format($0) }
             ?? "failed (\(ours.child?.endingDescription ?? "?"))"
         let peerPrefill = peer.map { format($0.prefill) } ?? (subject.peerPath == nil ? missingPeer : peerMissingReason)
         let peerDecode = peer.map { format($0.decode) } ?? "—"
@@ -109,7 +112,7 @@ func runDecodeBenchmarks() {
     print("  dtype | file MB | benchmark child peak MB (× file) | `surgery generate` 128 tokens peak MB (× file) | llama-bench peak MB")
     for (subject, ours, peer, generate) in rows {
         guard let path = subject.path else {
-            print("  \(subject.dtype) | — | \(missingPeer) | — | —")
+            print("  \(subject.dtype) | — | \(subject.missingReason) | — | —")
             continue
         }
         let bytes = fileOrFolderBytes(path)
@@ -179,7 +182,7 @@ private func bf16Folder(of model: String, at folder: String) -> String? {
         print("decode: no surgery binary beside this one (swift build first); no bf16 folder")
         return nil
     }
-    let child = runChild(surgery, ["compress", model, "--targets", "q", "--variance", "1.0", "--dtype", "bf16",
+    let child = runChild(surgery, ["compress", model, "--targets", "q", "--mode", "separate", "--variance", "1.0", "--dtype", "bf16",
                                    "--out", folder, "--quiet"])
     guard child.succeeded else {
         print("decode: surgery compress failed (\(child.endingDescription)): \(child.stderr.suffix(300))")

@@ -9,7 +9,7 @@
 // from the package's Xoshiro256** seeded per tensor (the same folder on every machine); norms are 1.
 // The tokenizer is GPT-2-style byte-level BPE: <s> (0) and </s> (1), the 256 byte tokens, and 31,742
 // merges synthesized in a fixed order (letter pairs, "Ġ"+letter, then longer lowercase words), so
-// it tokenizes any text and needs no training.
+// it tokenizes any text and needs no training; BOS is added as Llama's ("<s> $A").
 import Foundation
 import Tensor
 #if canImport(Glibc)
@@ -223,13 +223,21 @@ private func byteLevelTokenizer() -> [String: Any] {
          "normalized": false, "special": true]
     }
     let byteLevel: [String: Any] = ["type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true]
+    // Llama's "<s> $A": BOS before every sequence, in transformers as here (add_bos_token agrees).
+    func piece(_ kind: String, _ id: String, _ typeID: Int) -> [String: Any] { [kind: ["id": id, "type_id": typeID]] }
+    let bosTemplate: [String: Any] = [
+        "type": "TemplateProcessing",
+        "single": [piece("SpecialToken", "<s>", 0), piece("Sequence", "A", 0)],
+        "pair": [piece("SpecialToken", "<s>", 0), piece("Sequence", "A", 0), piece("SpecialToken", "<s>", 1), piece("Sequence", "B", 1)],
+        "special_tokens": ["<s>": ["id": "<s>", "ids": [0], "tokens": ["<s>"]]],
+    ]
     return [
         "version": "1.0",
         "truncation": NSNull(), "padding": NSNull(),
         "added_tokens": [special(0, "<s>"), special(1, "</s>")],
         "normalizer": NSNull(),
         "pre_tokenizer": byteLevel,
-        "post_processor": byteLevel,
+        "post_processor": bosTemplate,
         "decoder": byteLevel,
         "model": [
             "type": "BPE", "dropout": NSNull(), "unk_token": NSNull(), "continuing_subword_prefix": NSNull(),
