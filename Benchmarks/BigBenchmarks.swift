@@ -36,12 +36,12 @@ func runBigBenchmarks() {
     print("big (Llama-2-7B-shaped, \(format(Double(fileOrFolderBytes(model)) / 1e9, digits: 2)) GB of bf16 at \(model); "
           + "children killed at \(gibibytes(watch.residentLimit, digits: 0)) GiB resident or after "
           + "\(format(watch.timeLimit / 60, digits: 0)) min; goal: peak within the machine's 24 GiB)")
-    print("  command | result | wall s | peak RSS GiB | goal ≤ 24 GiB | last line")
+    print("  command | result | wall s | peak RSS GiB | goal ≤ 24 GiB | last line (stdout; stderr when it failed)")
     for (name, arguments) in commands {
-        let child = runChild(surgery, arguments + ["--quiet"], watch: watch)
+        let child = runChild(surgery, arguments, watch: watch)   // not --quiet: stderr's last line says where it was
         let peak = child.peakResidentBytes
         let goal = child.succeeded ? (peak <= 24 << 30 ? "met" : "not met") : "not met"
-        let lastLine = (child.succeeded ? child.stdout : child.stderr + child.stdout)
+        let lastLine = (child.succeeded ? child.stdout : child.stderr)
             .split(separator: "\n").last.map { String($0.prefix(120)) } ?? ""
         print("  " + [name, child.endingDescription, format(child.seconds, digits: 1), gibibytes(peak, digits: 2),
                       goal, lastLine].joined(separator: " | "))

@@ -132,11 +132,13 @@ func availableMemoryBytes() -> Int {
     procField("/proc/meminfo", "MemAvailable:")
 }
 
-/// A "Key:   1234 kB" line of a /proc file, in bytes.
+/// A "Key:\t  1234 kB" line of a /proc file, in bytes. The number is padded with spaces to 8
+/// digits after the tab, so from 10 GB on nothing but the tab separates it from the key.
 private func procField(_ path: String, _ key: String) -> Int {
     guard let text = try? String(contentsOfFile: path, encoding: .utf8),
           let line = text.split(separator: "\n").first(where: { $0.hasPrefix(key) }) else { return 0 }
-    return (Int(line.split(separator: " ").dropFirst().first { Int($0) != nil } ?? "") ?? 0) * 1024
+    let fields = line.dropFirst(key.count).split(whereSeparator: { $0 == " " || $0 == "\t" })
+    return (fields.first.flatMap { Int($0) } ?? 0) * 1024
 }
 
 /// The folder of this executable (the build's bin folder, where `surgery` is built too).
