@@ -134,7 +134,7 @@ func availableMemoryBytes() -> Int {
 
 /// A "Key:\t  1234 kB" line of a /proc file, in bytes. The number is padded with spaces to 8
 /// digits after the tab, so from 10 GB on nothing but the tab separates it from the key.
-private func procField(_ path: String, _ key: String) -> Int {
+func procField(_ path: String, _ key: String) -> Int {
     guard let text = try? String(contentsOfFile: path, encoding: .utf8),
           let line = text.split(separator: "\n").first(where: { $0.hasPrefix(key) }) else { return 0 }
     let fields = line.dropFirst(key.count).split(whereSeparator: { $0 == " " || $0 == "\t" })

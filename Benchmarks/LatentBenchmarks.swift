@@ -125,12 +125,7 @@ func runLatentPeak(rank: Int) {
 
 /// VmRSS and VmHWM of this process, in bytes (0 when /proc is unavailable).
 private func residentBytes() -> (current: Int, peak: Int) {
-    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return (0, 0) }
-    func field(_ key: String) -> Int {
-        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(key) }) else { return 0 }
-        return (Int(line.split(separator: " ").dropFirst().first { Int($0) != nil } ?? "") ?? 0) * 1024
-    }
-    return (field("VmRSS:"), field("VmHWM:"))
+    (procField("/proc/self/status", "VmRSS:"), procField("/proc/self/status", "VmHWM:"))
 }
 
 /// Resets VmHWM to the current resident set (Linux: writing 5 to /proc/self/clear_refs).
