@@ -57,6 +57,24 @@ package struct Tridiagonalization {
 
     /// Q (n×n, orthogonal) = diag(1, Q′), formed with blocked (GEMM) reflector products.
     package var q: Matrix { productOfRowReflectors(factors, tau: tau) }
+
+    /// X (n×c) ← Q·X = H₀⋯H_{n−3}·X without forming Q: rows 1..<n of X receive Q′, whose k-th
+    /// reflector is vₖ stored as a column (as in `productOfRowReflectors`), by the blocked (GEMM)
+    /// application of Householder QR. Equal to `q`·X up to rounding; 2·n²·c flops against forming Q's
+    /// (4/3)·n³ plus the product's 2·n²·c.
+    package func applyQ(to x: inout Matrix) {
+        let n = factors.columns, c = x.columns
+        precondition(x.rows == n, "Q is \(n)×\(n); X has \(x.rows) rows")
+        if n <= 2 || c == 0 { return }
+        var strip = Matrix(rows: n - 1, columns: n - 1)
+        for k in 0..<tau.count {
+            for i in (k + 1)..<n { strip[i - 1, k] = factors[k, i] }
+        }
+        let padded = tau + [Double](repeating: 0, count: n - 1 - tau.count)
+        var rest = Matrix(rows: n - 1, columns: c, scalars: Array(x.scalars[c...]))
+        HouseholderQR(factors: strip, tau: padded).applyQ(to: &rest)
+        x.scalars.replaceSubrange(c..., with: rest.scalars)
+    }
 }
 
 /// The textbook step, one reflector at a time on the whole trailing block (GVL §8.3.1):
@@ -344,9 +362,10 @@ public struct SymmetricEigen: Sendable {
     package init(_ a: Matrix) throws(LinalgError) {
         let symmetric = try symmetricPart(checking: a, relativeTolerance: Self.symmetryTolerance)
         let t = tridiagonalize(symmetric)
-        var d = t.d, e = t.e
-        var ut: Matrix? = t.q.transposed()                  // rows: the columns of Q
-        try tridiagonalEigen(d: &d, e: &e, vt: &ut)
-        (values, vectors) = sortedAndOriented(values: d, rowsOf: ut!)
+        // T = Z·Λ·Zᵀ by divide and conquer, then U = Q·Z.
+        let tridiagonal = try tridiagonalEigenDivideAndConquer(d: t.d, e: t.e)
+        var u = tridiagonal.vectors
+        t.applyQ(to: &u)
+        (values, vectors) = sortedAndOriented(values: tridiagonal.values, rowsOf: u.transposed())
     }
 }
