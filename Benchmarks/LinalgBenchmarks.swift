@@ -161,7 +161,11 @@ private func printEigenPhases() {
             return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         }
         var t: Tridiagonalization? = nil
-        let tri = seconds { t = tridiagonalize(g) }
+        var unblocked = 0.0, tri = 0.0
+        for _ in 0..<2 {
+            unblocked += seconds { _ = tridiagonalize(g, blockedAbove: Int.max) }
+            tri += seconds { t = tridiagonalize(g) }
+        }
         var q: Matrix? = nil
         let formQ = seconds { q = t!.q }
         var d = t!.d, e = t!.e
@@ -176,7 +180,7 @@ private func printEigenPhases() {
         let backTransform = seconds { t!.applyQ(to: &z) }
         let whole = seconds { _ = try? SymmetricEigen(g) }
         let f = { (x: Double) in String(format: "%.3f", x) }
-        print("   phases n = \(n): tridiagonalize \(f(tri)) s, form Q \(f(formQ)) s, QR values only \(f(valuesOnly)) s,"
+        print("   phases n = \(n): tridiagonalize \(f(tri)) s (unblocked \(f(unblocked)) s; sums of 2), form Q \(f(formQ)) s, QR values only \(f(valuesOnly)) s,"
               + " QR + rotations \(f(withVectors)) s; divide and conquer \(f(divideAndConquer)) s, Q·Z \(f(backTransform)) s;"
               + " whole \(f(whole)) s")
     }
