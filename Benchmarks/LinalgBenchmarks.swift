@@ -140,9 +140,49 @@ func runSymmetricEigenBenchmarks() {
             print("   30 decompositions at n = \(n), one after another: " + String(format: "%.2f s", total))
         }
     }
+    printEigenPhases()
     if peerVersion != nil {
         print("   peer: np.linalg.eigh(float64) — LAPACK dsyevd (tridiagonalization, divide and conquer), OpenBLAS;")
         print("   at BLAS 1 and 2 threads (threadpoolctl), the faster reported. Swift: tridiagonalization + QR iteration.")
+    }
+}
+
+/// Where `SymmetricEigen`'s time goes, phase by phase, on the PCA benchmark's Gram matrices (576, 2048).
+private func printEigenPhases() {
+    for n in [576, 2048] {
+        var rng = Xoshiro256StarStar(seed: UInt64(n * 7919 + n))
+        var x = gaussianMatrix(rows: n, columns: n, using: &rng)
+        for i in 0..<n { for j in 0..<n { x[i, j] /= 1 + Double(j) / 32 } }
+        var g = multiply(x, x, transposeA: true)
+        for i in 0..<n { for j in 0..<i { g[i, j] = g[j, i] } }
+        func seconds(_ body: () -> Void) -> Double {
+            let start = DispatchTime.now().uptimeNanoseconds
+            body()
+            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        }
+        var t: Tridiagonalization? = nil
+        var unblocked = 0.0, tri = 0.0
+        for _ in 0..<2 {
+            unblocked += seconds { _ = tridiagonalize(g, blockedAbove: Int.max) }
+            tri += seconds { t = tridiagonalize(g) }
+        }
+        var q: Matrix? = nil
+        let formQ = seconds { q = t!.q }
+        var d = t!.d, e = t!.e
+        var noVectors: Matrix? = nil
+        let valuesOnly = seconds { try? tridiagonalEigen(d: &d, e: &e, vt: &noVectors) }
+        d = t!.d; e = t!.e
+        var ut: Matrix? = q!.transposed()
+        let withVectors = seconds { try? tridiagonalEigen(d: &d, e: &e, vt: &ut) }
+        var dc: (values: [Double], vectors: Matrix)? = nil
+        let divideAndConquer = seconds { dc = try? tridiagonalEigenDivideAndConquer(d: t!.d, e: t!.e) }
+        var z = dc!.vectors
+        let backTransform = seconds { t!.applyQ(to: &z) }
+        let whole = seconds { _ = try? SymmetricEigen(g) }
+        let f = { (x: Double) in String(format: "%.3f", x) }
+        print("   phases n = \(n): tridiagonalize \(f(tri)) s (unblocked \(f(unblocked)) s; sums of 2), form Q \(f(formQ)) s, QR values only \(f(valuesOnly)) s,"
+              + " QR + rotations \(f(withVectors)) s; divide and conquer \(f(divideAndConquer)) s, Q·Z \(f(backTransform)) s;"
+              + " whole \(f(whole)) s")
     }
 }
 
