@@ -82,6 +82,21 @@ public struct WeightMatrix: @unchecked Sendable {
         }
     }
 
+    /// Calls `body` with the values in row order, whole rows of about 64K values decoded at a time
+    /// (a Float matrix: all at once, unchopped), and the index of the first value passed.
+    package func forEachDecodedChunk(_ body: (ArraySlice<Float>, Int) throws -> Void) rethrows {
+        if let t = floats { return try body(t.scalars[...], 0) }
+        let chunkRows = max(1, 65_536 / max(1, columns))
+        var chunk = [Float](repeating: 0, count: chunkRows * columns)
+        var row = 0
+        while row < rows {
+            let n = min(chunkRows, rows - row)
+            chunk.withUnsafeMutableBufferPointer { decodeRows(row, count: n, into: $0.baseAddress!) }
+            try body(chunk[0..<(n * columns)], row * columns)
+            row += n
+        }
+    }
+
     /// All values as a Float tensor (for a Float matrix, its own tensor, shared). Large matrices are
     /// decoded a range of rows per core.
     public func decoded() -> Tensor {

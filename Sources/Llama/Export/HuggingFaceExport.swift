@@ -163,24 +163,10 @@ private func safetensorsEntries(_ w: Weights, config c: Config, dtype: ScalarEnc
     // no decoded copy of the model.
     let matrixEntries = try tensors.map { name, matrix in
         try checkShape(name, matrix.shape)
-        try forEachRowChunk(of: matrix) { values, offset in try checkRepresentable(values, offset: offset, as: dtype, tensor: name) }
+        try matrix.forEachDecodedChunk { values, offset in try checkRepresentable(values, offset: offset, as: dtype, tensor: name) }
         return SafetensorsEntry(name: name, matrix: matrix, dtype: dtype)
     }
     return matrixEntries + vectorEntries
-}
-
-/// Calls `body` with the matrix's values, decoded ~64K at a time, and the index of the first.
-private func forEachRowChunk(of m: WeightMatrix, _ body: (ArraySlice<Float>, Int) throws -> Void) throws {
-    if let t = m.floats { return try body(t.scalars[...], 0) }
-    let chunkRows = max(1, 65_536 / max(1, m.columns))
-    var chunk = [Float](repeating: 0, count: chunkRows * m.columns)
-    var row = 0
-    while row < m.rows {
-        let n = min(chunkRows, m.rows - row)
-        chunk.withUnsafeMutableBufferPointer { m.decodeRows(row, count: n, into: $0.baseAddress!) }
-        try body(chunk[0..<(n * m.columns)], row * m.columns)
-        row += n
-    }
 }
 
 /// Every value is finite and stays finite when rounded to `dtype`: binary16 rounds |x| ≥ 65520 (halfway

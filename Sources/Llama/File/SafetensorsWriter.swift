@@ -243,15 +243,7 @@ private struct FileOutput {
             try flush()
             try matrix.withBytes { try writeAll(UnsafeRawBufferPointer(start: $0, count: matrix.byteCount)) }
         case .matrix(let matrix):
-            let chunkRows = max(1, 65_536 / max(1, matrix.columns))
-            var chunk = [Float](repeating: 0, count: chunkRows * matrix.columns)
-            var row = 0
-            while row < matrix.rows {
-                let n = min(chunkRows, matrix.rows - row)
-                chunk.withUnsafeMutableBufferPointer { matrix.decodeRows(row, count: n, into: $0.baseAddress!) }
-                try encode(chunk[0..<(n * matrix.columns)], as: entry.dtype)
-                row += n
-            }
+            try matrix.forEachDecodedChunk { values, _ in try encode(values, as: entry.dtype) }
         }
     }
 
