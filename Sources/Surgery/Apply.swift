@@ -191,41 +191,40 @@ public final class Surgeon {
                              latentKV: latents)
     }
 
-    /// Applies a plan one layer at a time: fits that layer's groups, reconstructs its matrices, keeps
-    /// each as `keep` makes it (for example rounded to the bf16 it will be written in), and forgets
-    /// the layer's fits before the next. Memory then holds one layer's decompositions and the kept
-    /// matrices, not every fit at once; the result equals `apply`'s up to what `keep` does. Plans
-    /// whose groups span layers (a basis shared across layers) are applied whole.
-    public func applyLayerByLayer(_ plan: SurgeryPlan, keep: (Tensor) -> WeightMatrix,
-                                  progress: (SurgeryProgress) -> Void = { _ in }) throws(SurgeryError) -> SurgeryResult {
-        let groups = try plan.groups(for: base)
-        var weights = base
-        var statistics: [MatrixStatistics] = []
-        var latents: [LatentKV?] = Array(repeating: nil, count: base.layers.count)
-        func kept(_ result: SurgeryResult, layers: Set<Int>?) {
-            for s in result.statistics where layers?.contains(s.matrix.layer) ?? true {
+    /// Applies a plan one layer at a time (`layerByLayer`), every layer in order, and assembles the
+    /// result: it equals `apply`'s up to what `keep` does. Plans whose groups span layers (a basis
+    /// shared across layers) are applied whole.
+    public func applyLayerByLayer(_ plan: SurgeryPlan, keep: @escaping (Tensor) -> WeightMatrix,
+                                  progress: @escaping (SurgeryProgress) -> Void = { _ in }) throws(SurgeryError) -> SurgeryResult {
+        guard let surgery = try layerByLayer(plan, keep: keep, progress: progress) else {
+            let whole = try apply(plan, progress: progress)
+            var weights = whole.weights
+            for s in whole.statistics {
                 let t = s.matrix.target.tensor
-                weights.layers[s.matrix.layer][matrix: t] = keep(result.weights.layers[s.matrix.layer][t])
+                weights.layers[s.matrix.layer][matrix: t] = keep(whole.weights.layers[s.matrix.layer][t])
             }
-            for (layer, factors) in result.latentKV.enumerated() where factors != nil { latents[layer] = factors }
-            statistics += result.statistics.filter { layers?.contains($0.matrix.layer) ?? true }
+            return SurgeryResult(plan: plan, weights: weights, statistics: whole.statistics, latentKV: whole.latentKV)
         }
-        guard groups.allSatisfy({ g in g.members.allSatisfy { $0.layer == g.members[0].layer } }) else {
-            kept(try apply(plan, progress: progress), layers: nil)
-            return SurgeryResult(plan: plan, weights: weights, statistics: statistics, latentKV: latents)
+        var weights = base
+        for layer in surgery.replaced.indices where !surgery.replaced[layer].isEmpty {
+            for (t, matrix) in try surgery.matrices(layer: layer) { weights.layers[layer][matrix: t] = matrix }
         }
-        var done = 0
-        for layer in Set(groups.map { $0.members[0].layer }).sorted() {
-            let part = try apply(plan, onlyLayers: [layer]) { p in
-                progress(SurgeryProgress(done: done + p.done, total: groups.count, item: p.item))
-            }
-            done += groups.count(where: { $0.members[0].layer == layer })
-            kept(part, layers: [layer])
-            cache = cache.filter { $0.key.group.members[0].layer != layer }
-            outputCache = outputCache.filter { $0.key.group.members[0].layer != layer }
-        }
-        return SurgeryResult(plan: plan, weights: weights, statistics: statistics.sorted { $0.matrix < $1.matrix },
-                             latentKV: latents)
+        return SurgeryResult(plan: plan, weights: weights, statistics: surgery.statistics, latentKV: surgery.latentKV)
+    }
+
+    /// The plan, to be applied one layer at a time when asked (`LayerByLayerSurgery`); nil when its
+    /// groups span layers.
+    public func layerByLayer(_ plan: SurgeryPlan, keep: @escaping (Tensor) -> WeightMatrix,
+                             progress: @escaping (SurgeryProgress) -> Void = { _ in }) throws(SurgeryError) -> LayerByLayerSurgery? {
+        let groups = try plan.groups(for: base)
+        guard groups.allSatisfy({ g in g.members.allSatisfy { $0.layer == g.members[0].layer } }) else { return nil }
+        return LayerByLayerSurgery(surgeon: self, plan: plan, groups: groups, keep: keep, progress: progress)
+    }
+
+    /// Drops the fits of the groups in `layer`.
+    func forgetFits(layer: Int) {
+        cache = cache.filter { $0.key.group.members[0].layer != layer }
+        outputCache = outputCache.filter { $0.key.group.members[0].layer != layer }
     }
 
     /// The cumulative kept fraction (variance or output energy) of a group's fit under `plan`, r = 1…limit.

@@ -32,24 +32,36 @@ func runCompress(_ arguments: inout Arguments) throws {
         try PreparedSurgery(requested, uniform: uniform, loaded: $0, calibration: calibration, evaluation: nil, evaluated: nil)
     } ?? PreparedSurgery(uncalibrated: requested, weights: model.weights)
     let plan = prepared.plan
-    // Layer by layer, each replaced matrix rounded to the output dtype at once: memory holds one
-    // layer's decompositions, not the whole model's.
-    let result = try prepared.surgeon.applyLayerByLayer(plan, keep: { WeightMatrix(rounding: $0, to: dtype) },
-                                                        progress: surgeryProgress)
-    status("surgery: \(result.summary.line)")
-    let weights = factored ? result.latentWeights ?? result.weights : result.weights
-    let folder = try exportHuggingFace(weights: weights, config: model.config,
-                                       tokenizerSource: checkpoint, dtype: dtype, to: out,
-                                       factored: factored,
-                                       metadata: ["surgery": plan.description, "source": path])
+    let keep = { (reconstructed: Tensor) in WeightMatrix(rounding: reconstructed, to: dtype) }
+    let metadata = ["surgery": plan.description, "source": path]
+    let folder: ExportedFolder
+    let summary: SurgerySummary
+    var factors: Weights?
+    if !factored, let surgery = try prepared.surgeon.layerByLayer(plan, keep: keep, progress: surgeryProgress) {
+        // Each layer is fitted and reconstructed when the writer reaches it, and forgotten after:
+        // memory holds one layer's decompositions and replaced matrices, never the surgered model.
+        let replacements = LayerReplacements(tensors: surgery.replaced) { layer in try surgery.matrices(layer: layer) }
+        folder = try exportHuggingFace(weights: model.weights, replacing: replacements, config: model.config,
+                                       tokenizerSource: checkpoint, dtype: dtype, to: out, metadata: metadata)
+        summary = surgery.summary
+    } else {
+        // Factored output, or a basis shared across layers: the whole surgery, then the export.
+        let result = try prepared.surgeon.applyLayerByLayer(plan, keep: keep, progress: surgeryProgress)
+        let weights = factored ? result.latentWeights ?? result.weights : result.weights
+        folder = try exportHuggingFace(weights: weights, config: model.config, tokenizerSource: checkpoint,
+                                       dtype: dtype, to: out, factored: factored, metadata: metadata)
+        summary = result.summary
+        factors = weights
+    }
+    status("surgery: \(summary.line)")
     if !folder.files.contains(where: { $0.name == "tokenizer.json" }) {
         status("\(path) has no tokenizer to copy; \(out) has none either (give it one to tokenize text)")
     }
     print("wrote \(folder.path): \(folder.tensorCount) tensors, \(grouped(folder.parameterCount)) parameters in \(dtypeName)")
     for file in folder.files { print("  \(file.name)  \(grouped(file.byteCount)) bytes") }
     print("surgery: \(plan)")
-    print(result.summary.line)
-    if factored {
+    print(summary.line)
+    if factored, let weights = factors {
         let ranks = weights.latentRanks.map { $0 ?? 0 }
         let bytes = KVCache(config: model.config, capacity: 1, latentRanks: weights.latentRanks).allocatedBytes
         print("factored: latent ranks \(rankSummary(ranks)); KV cache \(grouped(bytes)) "

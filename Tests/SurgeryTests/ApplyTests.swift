@@ -49,6 +49,26 @@ let energyIdentityAbsolute = 1e-5
         }
     }
 
+    /// Layers asked for out of order, one at a time: the same matrices and statistics as `apply`,
+    /// each layer's fits forgotten at once, a repeated ask served from the held layer.
+    @Test func layerByLayerOnDemand() throws {
+        let plan = try SurgeryPlan(targets: [.q, .k, .v], grouping: .sharedKV, selection: .variance(0.7))
+        let whole = try Surgeon(base: weights).apply(plan)
+        let surgeon = Surgeon(base: weights)
+        let surgery = try #require(try surgeon.layerByLayer(plan, keep: { WeightMatrix($0) }))
+        #expect(surgery.replaced == Array(repeating: [.q, .k, .v], count: weights.layers.count))
+        for layer in [2, 0, 1] {
+            let made = try surgery.matrices(layer: layer)
+            #expect(surgeon.cachedDecompositions == 0)
+            #expect(try surgery.matrices(layer: layer)[.k]!.decoded() == made[.k]!.decoded())
+            for t in [LayerTensor.q, .k, .v] { #expect(made[t]!.decoded() == whole.weights.layers[layer][t], "\(layer) \(t)") }
+        }
+        #expect(surgery.statistics == whole.statistics)
+        #expect(surgery.latentKV.map { $0 == nil } == whole.latentKV.map { $0 == nil })
+        let shared = try SurgeryPlan(targets: [.k, .v], grouping: .sharedKVLayers(groupSize: 2), selection: .variance(0.7))
+        #expect(try surgeon.layerByLayer(shared, keep: { WeightMatrix($0) }) == nil)
+    }
+
     @Test func fullRankUncentredIsTheIdentity() throws {
         let plan = try SurgeryPlan(targets: [.q, .k, .v, .down], grouping: .separate, selection: .rank(8), centring: .none)
         let stats = try apply(plan, to: weights).statistics

@@ -15,6 +15,8 @@
 //
 // Everything is checked first, then written into a new hidden folder beside the destination, which
 // is renamed onto it at the end: the destination is either absent/empty or complete, never partial.
+// Matrices that replace some of the weights' (`LayerReplacements`) are made, and checked, only when
+// the writer reaches their layer, so a surgered model is written without ever being held whole.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -49,6 +51,22 @@ public struct ExportedFolder: Sendable, Equatable {
 
 // MARK: - Export
 
+/// Matrices written in place of some of the weights' own, made one layer at a time as the writer
+/// reaches them. The writer visits each layer's tensors one after another (in name order: layer 1,
+/// 10, 11, …, 19, 2, 20, …), calling `make(layer)` for each replaced tensor of it; a producer that
+/// holds its last layer makes each layer once.
+public struct LayerReplacements {
+    /// Per layer, the tensors replaced (empty for a layer written as it is).
+    public let tensors: [[LayerTensor]]
+    /// Layer `layer`'s replacing matrices, keyed by tensor; shapes as the weights' own.
+    public let make: (_ layer: Int) throws -> [LayerTensor: WeightMatrix]
+
+    public init(tensors: [[LayerTensor]], make: @escaping (_ layer: Int) throws -> [LayerTensor: WeightMatrix]) {
+        self.tensors = tensors
+        self.make = make
+    }
+}
+
 /// Writes `weights` (shaped as `config` says) as a Hugging Face folder at `folder`, which must not exist
 /// or be an empty folder; its parent must exist. Weights are rounded to `dtype` (to nearest, ties to
 /// even). The tokenizer files come from `tokenizerSource` (copied from a Hugging Face folder, built
@@ -56,12 +74,14 @@ public struct ExportedFolder: Sendable, Equatable {
 /// `metadata` goes into model.safetensors' `__metadata__` beside `"format": "pt"` (which transformers
 /// requires, and which wins over a `format` key in `metadata`).
 ///
+/// With `replacing`, its matrices are written in place of the weights' (not with `factored`).
+///
 /// Nothing is written unless everything is: the files go into a hidden sibling folder that is renamed
 /// onto `folder` when complete, and removed on any error.
 @discardableResult
-public func exportHuggingFace(weights: Weights, config: Config, tokenizerSource: Checkpoint?,
-                              dtype: ScalarEncoding, to folder: String, factored: Bool = false,
-                              metadata: [String: String] = [:]) throws -> ExportedFolder {
+public func exportHuggingFace(weights: Weights, replacing: LayerReplacements? = nil, config: Config,
+                              tokenizerSource: Checkpoint?, dtype: ScalarEncoding, to folder: String,
+                              factored: Bool = false, metadata: [String: String] = [:]) throws -> ExportedFolder {
     // 1. The destination: absent (with an existing parent) or an empty folder.
     let destination = folder.count > 1 && folder.hasSuffix("/") ? String(folder.dropLast()) : folder
     let parent = try checkDestination(destination)
@@ -76,7 +96,8 @@ public func exportHuggingFace(weights: Weights, config: Config, tokenizerSource:
         throw ExportError.nothingFactored
     }
     let validConfig = try exported.validated(source: "the config to export")
-    let entries = try safetensorsEntries(weights, config: validConfig, dtype: dtype)
+    precondition(replacing == nil || !factored, "exportHuggingFace: replacements are written dense")
+    let entries = try safetensorsEntries(weights, replacing: replacing, config: validConfig, dtype: dtype)
     var files = try tokenizerSource.map(tokenizerFiles(of:)) ?? []
     files.append(ExportFile(name: "config.json", contents: validConfig.huggingFaceConfigJSON(dtype: dtype).prettyPrinted()))
     if !files.contains(where: { $0.name == "generation_config.json" }) {
@@ -95,9 +116,11 @@ public func exportHuggingFace(weights: Weights, config: Config, tokenizerSource:
     do {
         try SafetensorsFile.write(entries, metadata: tensorMetadata, to: temporary + "/model.safetensors")
         chmod(temporary + "/model.safetensors", 0o644)     // written through mkstemp, which makes it 0600
-    } catch {
+    } catch let error as FileAccessError {
         throw ExportError.cannotWrite(path: destination + "/model.safetensors", reason: errorReason(error))
-    }
+    } catch let error as SafetensorsError {
+        throw ExportError.cannotWrite(path: destination + "/model.safetensors", reason: errorReason(error))
+    }                                                        // others (a replacement's own) as they are
     for file in files { try writeFile(file.contents, to: temporary + "/" + file.name, named: destination + "/" + file.name) }
 
     // rename(2) onto an empty folder replaces it; onto a non-empty one (filled meanwhile) it fails.
@@ -121,19 +144,26 @@ public func exportHuggingFace(weights: Weights, config: Config, tokenizerSource:
 // MARK: - Tensors
 
 /// The tensors under their Hugging Face names, in data-flow order, each checked against the shape the
-/// config implies and against the dtype's range.
-private func safetensorsEntries(_ w: Weights, config c: Config, dtype: ScalarEncoding) throws -> [SafetensorsEntry] {
+/// config implies and against the dtype's range (a replacing matrix when it is made).
+private func safetensorsEntries(_ w: Weights, replacing: LayerReplacements?, config c: Config,
+                                dtype: ScalarEncoding) throws -> [SafetensorsEntry] {
     guard w.layers.count == c.layerCount else {
         throw ExportError.wrongLayerCount(found: w.layers.count, expected: c.layerCount)
     }
     guard (w.outputHead == nil) == c.tiedEmbeddings else {
         throw ExportError.outputHeadMismatch(tiedEmbeddings: c.tiedEmbeddings, hasOutputHead: w.outputHead != nil)
     }
+    if let replacing, replacing.tensors.count != w.layers.count {
+        throw ExportError.wrongLayerCount(found: replacing.tensors.count, expected: w.layers.count)
+    }
     var tensors: [(String, WeightMatrix)] = [(ModelTensor.embedding, w.embedding)]
     var vectors: [(String, Tensor)] = []
+    var deferred: [(name: String, layer: Int, tensor: LayerTensor)] = []
     for (i, layer) in w.layers.enumerated() {
         for t in LayerTensor.allCases {
-            if t == .inputNorm || t == .postAttentionNorm {
+            if replacing?.tensors[i].contains(t) ?? false {
+                deferred.append((t.name(layer: i), i, t))
+            } else if t == .inputNorm || t == .postAttentionNorm {
                 vectors.append((t.name(layer: i), layer[t]))
             } else if let latent = layer.latentKV, t == .k || t == .v {
                 if t == .k {
@@ -166,7 +196,17 @@ private func safetensorsEntries(_ w: Weights, config c: Config, dtype: ScalarEnc
         try matrix.forEachDecodedChunk { values, offset in try checkRepresentable(values, offset: offset, as: dtype, tensor: name) }
         return SafetensorsEntry(name: name, matrix: matrix, dtype: dtype)
     }
-    return matrixEntries + vectorEntries
+    let deferredEntries = deferred.map { name, layer, t in
+        SafetensorsEntry(name: name, shape: expected[name]!, dtype: dtype) {
+            guard let matrix = try replacing!.make(layer)[t] else {
+                preconditionFailure("LayerReplacements: layer \(layer) made no \(name)")    // the producer's contract
+            }
+            try checkShape(name, matrix.shape)
+            try matrix.forEachDecodedChunk { values, offset in try checkRepresentable(values, offset: offset, as: dtype, tensor: name) }
+            return matrix
+        }
+    }
+    return matrixEntries + deferredEntries + vectorEntries
 }
 
 /// Every value is finite and stays finite when rounded to `dtype`: binary16 rounds |x| ≥ 65520 (halfway

@@ -21,12 +21,14 @@ import Tensor
 
 // MARK: - Entries
 
-/// One tensor to write: values or an existing stored tensor, and the dtype to store them in.
-package struct SafetensorsEntry: Sendable {
-    enum Source: Sendable {
+/// One tensor to write: values, an existing stored tensor, or a matrix made when it is written;
+/// and the dtype to store them in.
+package struct SafetensorsEntry {
+    enum Source {
         case values([Float])
         case stored(StoredTensor)
         case matrix(WeightMatrix)
+        case deferred(() throws -> WeightMatrix)
     }
 
     package let name: String
@@ -67,11 +69,21 @@ package struct SafetensorsEntry: Sendable {
         self.source = .matrix(matrix)
     }
 
+    /// A matrix of `shape` (rows, columns) that `make` returns when the writer reaches it, written as
+    /// `init(name:matrix:dtype:)` writes one; so a file can hold more than memory does at once.
+    package init(name: String, shape: [Int], dtype: ScalarEncoding, make: @escaping () throws -> WeightMatrix) {
+        self.name = name
+        self.shape = shape
+        self.dtype = dtype
+        self.source = .deferred(make)
+    }
+
     var valueCount: Int {
         switch source {
         case .values(let v): v.count
         case .stored(let s): s.count
         case .matrix(let m): m.rows * m.columns
+        case .deferred: shape.reduce(1, *)
         }
     }
 }
@@ -244,6 +256,13 @@ private struct FileOutput {
             try matrix.withBytes { try writeAll(UnsafeRawBufferPointer(start: $0, count: matrix.byteCount)) }
         case .matrix(let matrix):
             try matrix.forEachDecodedChunk { values, _ in try encode(values, as: entry.dtype) }
+        case .deferred(let make):
+            let matrix = try make()
+            guard matrix.shape == entry.shape else {
+                throw SafetensorsError.valueCountMismatch(tensor: entry.name, shape: entry.shape, expected: entry.valueCount,
+                                                          found: matrix.rows * matrix.columns)
+            }
+            try write(SafetensorsEntry(name: entry.name, matrix: matrix, dtype: entry.dtype))
         }
     }
 

@@ -373,3 +373,88 @@ private func expectTensorsEqual(_ reopened: Checkpoint, _ source: Weights, _ con
         try Data(bytes).write(to: URL(fileURLWithPath: out + ".ours-logits.f32"))
     }
 }
+
+/// `LayerReplacements`: matrices made when the writer reaches their layer give the same file, byte
+/// for byte, as the weights with those matrices in place; each layer is asked for in one run of
+/// calls (name order visits 0, 1, 10, 11, 2, …); a replacement's failure is the export's, with
+/// nothing left behind.
+@Suite struct ReplacementExportTests {
+    let source: Checkpoint
+    /// The tiny fixture's two layers repeated to twelve, so that name order differs from layer order.
+    let weights: Weights
+    let config: Config
+
+    init() throws {
+        source = try Checkpoint.open(Fixtures.path("tiny/f32"))
+        var w = try Weights(checkpoint: source)
+        w.layers = (0..<12).map { w.layers[$0 % 2] }
+        weights = w
+        var c = source.config
+        c.layerCount = 12
+        config = c
+    }
+
+    /// Layer l's q and v scaled by (l + 2), as `keep` in `compress` would hand them over (bf16).
+    private func replacement(_ layer: Int, _ t: LayerTensor) -> WeightMatrix {
+        let original = weights.layers[layer][t]
+        return WeightMatrix(rounding: Tensor(shape: original.shape, scalars: original.scalars.map { $0 * Float(layer + 2) }),
+                            to: .bfloat16)
+    }
+
+    @Test func equalsTheWeightsWithTheMatricesInPlace() throws {
+        let parent = try scratchParent()
+        defer { try? FileManager.default.removeItem(atPath: parent) }
+        let replaced: [[LayerTensor]] = (0..<12).map { $0 == 5 ? [] : [.q, .v] }
+        var asked: [Int] = []
+        let replacements = LayerReplacements(tensors: replaced) { layer in
+            asked.append(layer)
+            return Dictionary(uniqueKeysWithValues: replaced[layer].map { ($0, replacement(layer, $0)) })
+        }
+        try exportHuggingFace(weights: weights, replacing: replacements, config: config, tokenizerSource: nil,
+                              dtype: .bfloat16, to: parent + "/deferred", metadata: ["surgery": "test"])
+        var whole = weights
+        for (layer, tensors) in replaced.enumerated() {
+            for t in tensors { whole.layers[layer][matrix: t] = replacement(layer, t) }
+        }
+        try exportHuggingFace(weights: whole, config: config, tokenizerSource: nil, dtype: .bfloat16,
+                              to: parent + "/whole", metadata: ["surgery": "test"])
+        let a = try Data(contentsOf: URL(fileURLWithPath: parent + "/deferred/model.safetensors"))
+        let b = try Data(contentsOf: URL(fileURLWithPath: parent + "/whole/model.safetensors"))
+        #expect(a == b)
+        // Each replaced layer twice (q, v), in one run each, in name order.
+        let runs = asked.enumerated().filter { $0.offset == 0 || asked[$0.offset - 1] != $0.element }.map(\.element)
+        #expect(runs == [0, 1, 10, 11, 2, 3, 4, 6, 7, 8, 9])
+        #expect(asked.count == 2 * 11)
+    }
+
+    @Test func anUnrepresentableReplacementIsRefused() throws {
+        let parent = try scratchParent()
+        defer { try? FileManager.default.removeItem(atPath: parent) }
+        var replaced = [[LayerTensor]](repeating: [], count: 12)
+        replaced[3] = [.k]
+        let k = weights.layers[3][.k]
+        var scalars = k.scalars
+        scalars[7] = 65_520                                  // ∞ in binary16
+        let bad = WeightMatrix(Tensor(shape: k.shape, scalars: scalars))
+        let replacements = LayerReplacements(tensors: replaced) { _ in [.k: bad] }
+        #expect(throws: ExportError.valueNotRepresentable(tensor: "model.layers.3.self_attn.k_proj.weight", index: 7,
+                                                          value: 65_520, dtype: "F16")) {
+            try exportHuggingFace(weights: weights, replacing: replacements, config: config, tokenizerSource: nil,
+                                  dtype: .float16, to: parent + "/out")
+        }
+        #expect(try listing(parent).isEmpty, "nothing left behind")
+    }
+
+    struct Failure: Error, Equatable {}
+
+    @Test func aReplacementsFailureIsTheExports() throws {
+        let parent = try scratchParent()
+        defer { try? FileManager.default.removeItem(atPath: parent) }
+        let replacements = LayerReplacements(tensors: (0..<12).map { _ in [.o] }) { _ in throw Failure() }
+        #expect(throws: Failure()) {
+            try exportHuggingFace(weights: weights, replacing: replacements, config: config, tokenizerSource: nil,
+                                  dtype: .bfloat16, to: parent + "/out")
+        }
+        #expect(try listing(parent).isEmpty, "nothing left behind")
+    }
+}
