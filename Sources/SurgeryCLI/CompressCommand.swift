@@ -42,14 +42,16 @@ func runCompress(_ arguments: inout Arguments) throws {
         // memory holds one layer's decompositions and replaced matrices, never the surgered model.
         let replacements = LayerReplacements(tensors: surgery.replaced) { layer in try surgery.matrices(layer: layer) }
         folder = try exportHuggingFace(weights: model.weights, replacing: replacements, config: model.config,
-                                       tokenizerSource: checkpoint, dtype: dtype, to: out, metadata: metadata)
+                                       tokenizerSource: checkpoint, dtype: dtype, to: out, metadata: metadata,
+                                       checked: exportCheckProgress)
         summary = surgery.summary
     } else {
         // Factored output, or a basis shared across layers: the whole surgery, then the export.
         let result = try prepared.surgeon.applyLayerByLayer(plan, keep: keep, progress: surgeryProgress)
         let weights = factored ? result.latentWeights ?? result.weights : result.weights
         folder = try exportHuggingFace(weights: weights, config: model.config, tokenizerSource: checkpoint,
-                                       dtype: dtype, to: out, factored: factored, metadata: metadata)
+                                       dtype: dtype, to: out, factored: factored, metadata: metadata,
+                                       checked: exportCheckProgress)
         summary = result.summary
         factors = weights
     }
@@ -67,6 +69,11 @@ func runCompress(_ arguments: inout Arguments) throws {
         print("factored: latent ranks \(rankSummary(ranks)); KV cache \(grouped(bytes)) "
               + "bytes per token (dense: \(grouped(model.makeCache(capacity: 1).allocatedBytes)))")
     }
+}
+
+/// The export reads every matrix it keeps once, to check it fits the dtype, before writing.
+private func exportCheckProgress(done: Int, total: Int) {
+    reportProgress(Stage(name: "checking", steps: "matrices"), done: done, total: total)
 }
 
 /// `192 in every layer`, or `min 18, max 261, mean 192.0`.

@@ -75,13 +75,16 @@ public struct LayerReplacements {
 /// requires, and which wins over a `format` key in `metadata`).
 ///
 /// With `replacing`, its matrices are written in place of the weights' (not with `factored`).
+/// `checked(done, total)` follows the check of the matrices, which reads every one of them before
+/// anything is written.
 ///
 /// Nothing is written unless everything is: the files go into a hidden sibling folder that is renamed
 /// onto `folder` when complete, and removed on any error.
 @discardableResult
 public func exportHuggingFace(weights: Weights, replacing: LayerReplacements? = nil, config: Config,
                               tokenizerSource: Checkpoint?, dtype: ScalarEncoding, to folder: String,
-                              factored: Bool = false, metadata: [String: String] = [:]) throws -> ExportedFolder {
+                              factored: Bool = false, metadata: [String: String] = [:],
+                              checked: (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws -> ExportedFolder {
     // 1. The destination: absent (with an existing parent) or an empty folder.
     let destination = folder.count > 1 && folder.hasSuffix("/") ? String(folder.dropLast()) : folder
     let parent = try checkDestination(destination)
@@ -97,7 +100,7 @@ public func exportHuggingFace(weights: Weights, replacing: LayerReplacements? = 
     }
     let validConfig = try exported.validated(source: "the config to export")
     precondition(replacing == nil || !factored, "exportHuggingFace: replacements are written dense")
-    let entries = try safetensorsEntries(weights, replacing: replacing, config: validConfig, dtype: dtype)
+    let entries = try safetensorsEntries(weights, replacing: replacing, config: validConfig, dtype: dtype, checked: checked)
     var files = try tokenizerSource.map(tokenizerFiles(of:)) ?? []
     files.append(ExportFile(name: "config.json", contents: validConfig.huggingFaceConfigJSON(dtype: dtype).prettyPrinted()))
     if !files.contains(where: { $0.name == "generation_config.json" }) {
@@ -145,8 +148,8 @@ public func exportHuggingFace(weights: Weights, replacing: LayerReplacements? = 
 
 /// The tensors under their Hugging Face names, in data-flow order, each checked against the shape the
 /// config implies and against the dtype's range (a replacing matrix when it is made).
-private func safetensorsEntries(_ w: Weights, replacing: LayerReplacements?, config c: Config,
-                                dtype: ScalarEncoding) throws -> [SafetensorsEntry] {
+private func safetensorsEntries(_ w: Weights, replacing: LayerReplacements?, config c: Config, dtype: ScalarEncoding,
+                                checked: (_ done: Int, _ total: Int) -> Void) throws -> [SafetensorsEntry] {
     guard w.layers.count == c.layerCount else {
         throw ExportError.wrongLayerCount(found: w.layers.count, expected: c.layerCount)
     }
@@ -191,9 +194,11 @@ private func safetensorsEntries(_ w: Weights, replacing: LayerReplacements?, con
     }
     // Matrices are checked a few rows at a time and written from their storage, so exporting holds
     // no decoded copy of the model.
-    let matrixEntries = try tensors.map { name, matrix in
+    let matrixEntries = try tensors.enumerated().map { index, named in
+        let (name, matrix) = named
         try checkShape(name, matrix.shape)
         try matrix.forEachDecodedChunk { values, offset in try checkRepresentable(values, offset: offset, as: dtype, tensor: name) }
+        checked(index + 1, tensors.count)
         return SafetensorsEntry(name: name, matrix: matrix, dtype: dtype)
     }
     let deferredEntries = deferred.map { name, layer, t in
