@@ -97,6 +97,52 @@ func runTensorBenchmarks() {
     }
 }
 
+// MARK: - Stored bf16 weights, few rows of x
+
+/// y = x·Wᵀ with W (4096 × 4096, a 7B's q) stored as bf16 and read in the kernels (`linear`), for the
+/// rows of x a decode step or a short prompt has; beside PyTorch's bf16 `linear` (x rounded to bf16
+/// too: it has no Float-by-bf16 product) on 2 threads. Up to 8 rows our kernel decodes W in
+/// registers; from 9 it decodes W to Float a chunk at a time and runs the packed GEMM.
+func runStoredLinearBenchmarks() {
+    let n = 4096, k = 4096, rowCounts = [1, 4, 8, 9, 12, 16, 32]
+    var rng = Xoshiro256StarStar(seed: 3)
+    let w = WeightMatrix(rounding: Tensor(shape: [n, k], scalars: (0..<(n * k)).map { _ in Float(rng.nextUnitDouble()) - 0.5 }),
+                         to: .bfloat16)
+    print("== Tensor: y = x·Wᵀ, W 4096×4096 stored bf16; GFLOP/s, median of \(timedRuns) runs")
+    var ours: [Double] = []
+    for m in rowCounts {
+        let x = (0..<(m * k)).map { _ in Float(rng.nextUnitDouble()) - 0.5 }
+        var y = [Float](repeating: 0, count: m * n)
+        let seconds = x.withUnsafeBufferPointer { px in
+            y.withUnsafeMutableBufferPointer { py in
+                medianSeconds(runs: timedRuns) { linear(m: m, x: px.baseAddress!, weight: w, y: py.baseAddress!) }
+            }
+        }
+        ours.append(2 * Double(m * n * k) / seconds / 1e9)
+    }
+    let script = """
+    import sys, time, statistics, torch
+    torch.set_num_threads(2)
+    w = torch.rand(4096, 4096).sub(0.5).to(torch.bfloat16)
+    for m in map(int, sys.argv[1:]):
+        x = torch.rand(m, 4096).sub(0.5).to(torch.bfloat16)
+        torch.nn.functional.linear(x, w)
+        times = []
+        for _ in range(\(timedRuns)):
+            t = time.perf_counter(); torch.nn.functional.linear(x, w); times.append(time.perf_counter() - t)
+        print(2 * m * 4096 * 4096 / statistics.median(times) / 1e9)
+    """
+    let torch = runPython(script, arguments: rowCounts.map(String.init))?.split(separator: "\n").compactMap { Double($0) }
+    let peer = torch?.count == rowCounts.count ? torch : nil
+    print("rows of x   ours GFLOP/s  PyTorch bf16 GFLOP/s  ours/PyTorch")
+    for (i, m) in rowCounts.enumerated() {
+        var line = "\(m)".leftPadded(9) + format(ours[i]).leftPadded(15)
+        if let peer { line += format(peer[i]).leftPadded(22) + format(ours[i] / peer[i], digits: 2).leftPadded(14) }
+        print(line)
+    }
+    if peer == nil { print("PyTorch: not installed (or failed); no ratio") }
+}
+
 private extension String {
     func leftPadded(_ width: Int) -> String { String(repeating: " ", count: max(0, width - count)) + self }
 }

@@ -22,7 +22,7 @@ if areas.first == "make-7b-shaped" {                                    // Tools
 }
 func wanted(_ area: String) -> Bool { areas.isEmpty || areas.contains(area) }
 
-if wanted("tensor") { runTensorBenchmarks() }
+if wanted("tensor") { runTensorBenchmarks(); runStoredLinearBenchmarks() }
 if wanted("linalg") { runLinalgBenchmarks() }
 if wanted("eigen") { runSymmetricEigenBenchmarks() }
 if wanted("pca") { runPCABenchmarks() }

@@ -87,7 +87,7 @@ private func run(_ kernel: (Int, UnsafePointer<Float>, WeightMatrix, UnsafeMutab
         var rng = Xoshiro256StarStar(seed: 11)
         for k in Self.widths(encoding) {
             for n in [1, 9, 65, 200] {
-                for m in [1, 2, 4, 5, 13] {
+                for m in [1, 2, 4, 5, 9, 16, 17] {
                     let stored = Stored(randomBytes(encoding, rows: n, columns: k, rng: &rng), rows: n, columns: k,
                                         encoding: encoding, misalignment: encoding == .f32 ? 0 : 1)
                     let w = stored.matrix
