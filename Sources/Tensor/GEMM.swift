@@ -47,7 +47,26 @@ package func gemm(m: Int, n: Int, k: Int,
         gemvRows(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, transposeB: transposeB, c: c, ldc: ldc)
         return
     }
-    packedGEMM(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, transposeB: transposeB, c: c, ldc: ldc)
+    packedGEMM(m: m, n: n, k: k, a: a, lda: lda, b: .floats(SharedPointer(readOnly: b), ldb: ldb, transposeB: transposeB),
+               c: c, ldc: ldc)
+}
+
+/// C (m×n) = A (m×k) · Bᵀ for a B (n × k) that is not in memory as Floats (a weight in its stored
+/// encoding): `decodeB(j0, rows, p0, kb, dst)` writes B[j0 ..< j0+rows, p0 ..< p0+kb] into `dst`,
+/// row-major (rows × kb). It is asked for whole depth blocks (p0 a multiple of `GEMMBlocking.kc`,
+/// kb = min(kc, k − p0)) of at most `GEMMBlocking.nr` rows, each piece once, from several threads
+/// at a time. The decoded piece goes straight into packed B while it is in L1, so B is never
+/// written out whole as Floats. Equal to `gemm` on the decoded B bit for bit: the packed panels and
+/// the summation order are the same.
+package func gemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+                  decodingB decodeB: @escaping @Sendable (Int, Int, Int, Int, UnsafeMutablePointer<Float>) -> Void,
+                  c: UnsafeMutablePointer<Float>, ldc: Int) {
+    if m <= 0 || n <= 0 { return }
+    if k <= 0 {
+        for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) }
+        return
+    }
+    packedGEMM(m: m, n: n, k: k, a: a, lda: lda, b: .decoded(decodeB), c: c, ldc: ldc)
 }
 
 // MARK: - Fast: blocking
@@ -184,12 +203,17 @@ private func microKernel(kb: Int, a: UnsafePointer<Float>, lda: Int, rows: Int, 
 
 // MARK: - Fast: packed GEMM driver
 
+/// Where packing reads B from: Floats in memory in either layout, or pieces decoded on request
+/// (rows × kb, row-major, as B stored (n, k)).
+private enum BSource: Sendable {
+    case floats(SharedPointer<Float>, ldb: Int, transposeB: Bool)
+    case decoded(@Sendable (Int, Int, Int, Int, UnsafeMutablePointer<Float>) -> Void)
+}
+
 /// Packs B a chunk of columns at a time (bounding the scratch memory: the LM head's B has 49,152
 /// rows), in parallel, then splits the chunk's part of C into a grid of blocks, one task each. A task
 /// walks the depth blocks in order, so its C block accumulates in one order whatever the threads do.
-private func packedGEMM(m: Int, n: Int, k: Int,
-                        a: UnsafePointer<Float>, lda: Int,
-                        b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
+private func packedGEMM(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: BSource,
                         c: UnsafeMutablePointer<Float>, ldc: Int) {
     let mr = GEMMBlocking.mr, nr = GEMMBlocking.nr, kc = GEMMBlocking.kc
     let mPanels = (m + mr - 1) / mr, nPanels = (n + nr - 1) / nr
@@ -198,7 +222,7 @@ private func packedGEMM(m: Int, n: Int, k: Int,
     let chunkPanels = min(nPanels, max(GEMMBlocking.ncMax / nr, GEMMBlocking.chunkFloats / (k * nr)))
     let chunks = (nPanels + chunkPanels - 1) / chunkPanels
     let parallel = m * n * k >= parallelMinimumWork
-    let aIn = SharedPointer(readOnly: a), bIn = SharedPointer(readOnly: b), out = SharedPointer(c)
+    let aIn = SharedPointer(readOnly: a), out = SharedPointer(c)
 
     Scratch.withFloats(chunkPanels * nr * k) { scratch in
         let packedB = SharedPointer(scratch)
@@ -207,10 +231,21 @@ private func packedGEMM(m: Int, n: Int, k: Int,
 
             // Pack: one job per panel of B, all depth blocks of it.
             let packJob: @Sendable (Int) -> Void = { q in
+                let j0 = (firstPanel + q) * nr
                 for block in 0..<depthBlocks {
                     let p0 = block * kc, kb = min(kc, k - p0)
-                    packBPanel(b: bIn.base, ldb: ldb, transposeB: transposeB, n: n, j0: (firstPanel + q) * nr,
-                               p0: p0, kb: kb, dst: packedB.base + p0 * panels * nr + q * nr * kb)
+                    let dst = packedB.base + p0 * panels * nr + q * nr * kb
+                    switch b {
+                    case .floats(let bIn, let ldb, let transposeB):
+                        packBPanel(b: bIn.base, ldb: ldb, transposeB: transposeB, n: n, j0: j0, p0: p0, kb: kb, dst: dst)
+                    case .decoded(let decodeB):
+                        // rows × kb decoded into L1-sized scratch (≤ 32 KB), then packed from there
+                        let rows = min(nr, n - j0)
+                        Scratch.withFloats(rows * kb) { piece in
+                            decodeB(j0, rows, p0, kb, piece)
+                            packBPanel(b: piece, ldb: kb, transposeB: true, n: rows, j0: 0, p0: 0, kb: kb, dst: dst)
+                        }
+                    }
                 }
             }
             if parallel { parallelFor(panels, packJob) } else { for q in 0..<panels { packJob(q) } }
