@@ -104,16 +104,16 @@ public final class Model: Sendable {
                           heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim, into: &attended)
             }
             linear(attended, rows: t, layer.o, into: &projected)  // (T, H·Dh) × (D, H·Dh)ᵀ → (T, D)
-            add(projected, into: &h)
+            add(projected, into: &h, rows: t)
 
             // MLP block: h += (SiLU(x·Wgᵀ) ⊙ x·Wuᵀ) · Wdᵀ with x = RMSNorm(h)
             rmsNorm(h, layer.postAttentionNorm, epsilon: c.rmsNormEpsilon, rows: t, into: &x)
             observer?.observe(.mlpInput, layer: index, rows: t, width: d, activations: x)
             linear(x, rows: t, layer.gate, into: &gate)           // (T, D) × (F, D)ᵀ → (T, F)
             linear(x, rows: t, layer.up, into: &up)               // (T, D) × (F, D)ᵀ → (T, F)
-            swiGLU(gate: &gate, up: up)                           // gate ← SiLU(gate) ⊙ up
+            swiGLU(gate: &gate, up: up, rows: t)                 // gate ← SiLU(gate) ⊙ up
             linear(gate, rows: t, layer.down, into: &projected)   // (T, F) × (D, F)ᵀ → (T, D)
-            add(projected, into: &h)
+            add(projected, into: &h, rows: t)
         }
         cache.advance(by: t)
 
