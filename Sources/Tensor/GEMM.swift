@@ -1,8 +1,9 @@
 // General matrix multiply, C = A·Bᵀ and C = A·B, in Float: a plain triple-loop reference and the
 // fast kernel, equal to the reference up to summation order. The fast path follows the
 // Goto/BLIS design (K. Goto & R. van de Geijn, "Anatomy of high-performance matrix multiplication",
-// ACM TOMS 2008; F. Van Zee & R. van de Geijn, "BLIS", ACM TOMS 2015): pack A and B into
-// contiguous micro-panels, then sweep a register-blocked micro-kernel over them.
+// ACM TOMS 2008; F. Van Zee & R. van de Geijn, "BLIS", ACM TOMS 2015): pack B into contiguous
+// micro-panels, then sweep a register-blocked micro-kernel over them. A is read where it lies: its
+// rows are already contiguous along the summed dimension, which is all the micro-kernel needs of it.
 //
 //   m rows of A and C · n columns of B and C · k the shared (summed) dimension
 //   transposeB: B is stored (n, k) — PyTorch's `[out, in]` weight layout — and C = A·Bᵀ
@@ -46,7 +47,26 @@ package func gemm(m: Int, n: Int, k: Int,
         gemvRows(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, transposeB: transposeB, c: c, ldc: ldc)
         return
     }
-    packedGEMM(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, transposeB: transposeB, c: c, ldc: ldc)
+    packedGEMM(m: m, n: n, k: k, a: a, lda: lda, b: .floats(SharedPointer(readOnly: b), ldb: ldb, transposeB: transposeB),
+               c: c, ldc: ldc)
+}
+
+/// C (m×n) = A (m×k) · Bᵀ for a B (n × k) that is not in memory as Floats (a weight in its stored
+/// encoding): `decodeB(j0, rows, p0, kb, dst)` writes B[j0 ..< j0+rows, p0 ..< p0+kb] into `dst`,
+/// row-major (rows × kb). It is asked for whole depth blocks (p0 a multiple of `GEMMBlocking.kc`,
+/// kb = min(kc, k − p0)) of at most `GEMMBlocking.nr` rows, each piece once, from several threads
+/// at a time. The decoded piece goes straight into packed B while it is in L1, so B is never
+/// written out whole as Floats. Equal to `gemm` on the decoded B bit for bit: the packed panels and
+/// the summation order are the same.
+package func gemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+                  decodingB decodeB: @escaping @Sendable (Int, Int, Int, Int, UnsafeMutablePointer<Float>) -> Void,
+                  c: UnsafeMutablePointer<Float>, ldc: Int) {
+    if m <= 0 || n <= 0 { return }
+    if k <= 0 {
+        for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) }
+        return
+    }
+    packedGEMM(m: m, n: n, k: k, a: a, lda: lda, b: .decoded(decodeB), c: c, ldc: ldc)
 }
 
 // MARK: - Fast: blocking
@@ -54,9 +74,9 @@ package func gemm(m: Int, n: Int, k: Int,
 /// The micro-kernel computes an `mr × nr` tile of C in registers: 6 rows × 2 SIMD16 vectors = 12
 /// accumulators, plus 2 vectors of B and a broadcast of A, within AVX-512's 32 vector registers
 /// (on narrower machines LLVM splits each SIMD16 into 2 or 4 registers and spills; still correct).
-/// `kc` bounds the depth of one pass so a B micro-panel (kc × nr floats, 32 KB) and an A micro-panel
-/// (mr × kc, 6 KB) stay in L1/L2; a task's share of packed B (kc × up to `ncMax` columns, 512 KB)
-/// stays in L2.
+/// `kc` bounds the depth of one pass so a B micro-panel (kc × nr floats, 32 KB) and the A values it
+/// meets (mr rows × kc, 6 KB) stay in L1/L2; a task's share of packed B (kc × up to `ncMax` columns,
+/// 512 KB) stays in L2.
 enum GEMMBlocking {
     static let mr = 6
     static let nr = 32
@@ -71,27 +91,15 @@ enum GEMMBlocking {
 
 // MARK: - Fast: packing
 //
-// Packed A: for each depth block [p0, p0 + kb), for each panel of mr rows, kb × mr floats with
-// element (p, r) at p·mr + r — the mr values the micro-kernel broadcasts at step p, side by side.
-// Rows past m are zero. Packed B: likewise kb × nr floats per panel of nr columns, element (p, c) at
-// p·nr + c — the two vectors the micro-kernel loads at step p. Columns past n are zero.
+// Packed B: for each depth block [p0, p0 + kb), for each panel of nr columns, kb × nr floats with
+// element (p, c) at p·nr + c — the two vectors the micro-kernel loads at step p. Columns past n are
+// zero.
 //
-//   block at p0 starts at p0 · panels · width;  panel q of that block at + q · width · kb
-
-/// Packs rows [i0, i0 + mr) of A (clipped to m), depth [p0, p0 + kb), into `dst` (kb × mr).
-@inline(__always)
-private func packAPanel(a: UnsafePointer<Float>, lda: Int, m: Int, i0: Int, p0: Int, kb: Int,
-                        dst: UnsafeMutablePointer<Float>) {
-    let mr = GEMMBlocking.mr
-    let rows = min(mr, m - i0)
-    for r in 0..<rows {
-        let src = a + (i0 + r) * lda + p0
-        for p in 0..<kb { dst[p * mr + r] = src[p] }
-    }
-    if rows < mr {
-        for r in rows..<mr { for p in 0..<kb { dst[p * mr + r] = 0 } }
-    }
-}
+//   block at p0 starts at p0 · panels · nr;  panel q of that block at + q · nr · kb
+//
+// A is not packed. BLIS packs it too (mr values side by side per step), but A here is row-major
+// with unit stride along p, so the micro-kernel broadcasts A[i0 + r, p] straight from row r: the same
+// loads, and no copy. The copy, a scalar strided loop, measured 6% of a 512-token prefill.
 
 /// Packs columns [j0, j0 + nr) of B (clipped to n), depth [p0, p0 + kb), into `dst` (kb × nr).
 @inline(__always)
@@ -149,32 +157,34 @@ private func transpose16x16(_ src: UnsafePointer<Float>, ld: Int, into dst: Unsa
 
 // MARK: - Fast: micro-kernel
 
-/// C tile (mr × nr, leading dimension ldc) = (or +=, when `accumulate`) A panel · B panel over kb
-/// steps: for each p, C[r, 0..<32] += A[p, r] · B[p, 0..<32] as two SIMD16 fused multiply-adds.
+/// C tile (mr × nr, leading dimension ldc) = (or +=, when `accumulate`) A rows · B panel over kb
+/// steps: for each p, C[r, 0..<32] += A[r, p] · B[p, 0..<32] as two SIMD16 fused multiply-adds.
+/// Row r of A starts at `a + r · lda`; a tile with fewer than mr rows (`rows`) repeats its last row
+/// in the missing ones (read, never past A's end) and the caller keeps only the first `rows` of C.
 @inline(__always)
-private func microKernel(kb: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+private func microKernel(kb: Int, a: UnsafePointer<Float>, lda: Int, rows: Int, b: UnsafePointer<Float>,
                          c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
     typealias V = SIMD16<Float>
+    @inline(__always) func row(_ r: Int) -> UnsafePointer<Float> { a + min(r, rows - 1) * lda }
+    let a0 = row(0), a1 = row(1), a2 = row(2), a3 = row(3), a4 = row(4), a5 = row(5)
     var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
     var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
-    var pa = a
     var pb = UnsafeRawPointer(b)
-    for _ in 0..<kb {
+    for p in 0..<kb {
         let b0 = pb.loadUnaligned(as: V.self)
         let b1 = pb.loadUnaligned(fromByteOffset: 64, as: V.self)
-        var s = V(repeating: pa[0])
+        var s = V(repeating: a0[p])
         c00 = c00.addingProduct(s, b0); c01 = c01.addingProduct(s, b1)
-        s = V(repeating: pa[1])
+        s = V(repeating: a1[p])
         c10 = c10.addingProduct(s, b0); c11 = c11.addingProduct(s, b1)
-        s = V(repeating: pa[2])
+        s = V(repeating: a2[p])
         c20 = c20.addingProduct(s, b0); c21 = c21.addingProduct(s, b1)
-        s = V(repeating: pa[3])
+        s = V(repeating: a3[p])
         c30 = c30.addingProduct(s, b0); c31 = c31.addingProduct(s, b1)
-        s = V(repeating: pa[4])
+        s = V(repeating: a4[p])
         c40 = c40.addingProduct(s, b0); c41 = c41.addingProduct(s, b1)
-        s = V(repeating: pa[5])
+        s = V(repeating: a5[p])
         c50 = c50.addingProduct(s, b0); c51 = c51.addingProduct(s, b1)
-        pa += 6
         pb += 128
     }
     @inline(__always) func store(_ row: Int, _ v0: V, _ v1: V) {
@@ -193,13 +203,17 @@ private func microKernel(kb: Int, a: UnsafePointer<Float>, b: UnsafePointer<Floa
 
 // MARK: - Fast: packed GEMM driver
 
-/// Packs A once and B a chunk of columns at a time (bounding the scratch memory: the LM head's B has
-/// 49,152 rows), each in parallel, then splits the chunk's part of C into a grid of blocks, one task
-/// each. A task walks the depth blocks in order, so its C block accumulates in one order whatever
-/// the threads do.
-private func packedGEMM(m: Int, n: Int, k: Int,
-                        a: UnsafePointer<Float>, lda: Int,
-                        b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
+/// Where packing reads B from: Floats in memory in either layout, or pieces decoded on request
+/// (rows × kb, row-major, as B stored (n, k)).
+private enum BSource: Sendable {
+    case floats(SharedPointer<Float>, ldb: Int, transposeB: Bool)
+    case decoded(@Sendable (Int, Int, Int, Int, UnsafeMutablePointer<Float>) -> Void)
+}
+
+/// Packs B a chunk of columns at a time (bounding the scratch memory: the LM head's B has 49,152
+/// rows), in parallel, then splits the chunk's part of C into a grid of blocks, one task each. A task
+/// walks the depth blocks in order, so its C block accumulates in one order whatever the threads do.
+private func packedGEMM(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: BSource,
                         c: UnsafeMutablePointer<Float>, ldc: Int) {
     let mr = GEMMBlocking.mr, nr = GEMMBlocking.nr, kc = GEMMBlocking.kc
     let mPanels = (m + mr - 1) / mr, nPanels = (n + nr - 1) / nr
@@ -208,29 +222,33 @@ private func packedGEMM(m: Int, n: Int, k: Int,
     let chunkPanels = min(nPanels, max(GEMMBlocking.ncMax / nr, GEMMBlocking.chunkFloats / (k * nr)))
     let chunks = (nPanels + chunkPanels - 1) / chunkPanels
     let parallel = m * n * k >= parallelMinimumWork
-    let aIn = SharedPointer(readOnly: a), bIn = SharedPointer(readOnly: b), out = SharedPointer(c)
+    let aIn = SharedPointer(readOnly: a), out = SharedPointer(c)
 
-    Scratch.withFloats(mPanels * mr * k + chunkPanels * nr * k) { scratch in
-        let packedA = SharedPointer(scratch), packedB = SharedPointer(scratch + mPanels * mr * k)
+    Scratch.withFloats(chunkPanels * nr * k) { scratch in
+        let packedB = SharedPointer(scratch)
         for chunk in 0..<chunks {
             let firstPanel = chunk * chunkPanels, panels = min(chunkPanels, nPanels - firstPanel)
 
-            // Pack: one job per panel, all depth blocks of it. A is packed with the first chunk.
-            let aJobs = chunk == 0 ? mPanels : 0
-            let packJob: @Sendable (Int) -> Void = { job in
+            // Pack: one job per panel of B, all depth blocks of it.
+            let packJob: @Sendable (Int) -> Void = { q in
+                let j0 = (firstPanel + q) * nr
                 for block in 0..<depthBlocks {
                     let p0 = block * kc, kb = min(kc, k - p0)
-                    if job < aJobs {
-                        packAPanel(a: aIn.base, lda: lda, m: m, i0: job * mr, p0: p0, kb: kb,
-                                   dst: packedA.base + p0 * mPanels * mr + job * mr * kb)
-                    } else {
-                        let q = job - aJobs
-                        packBPanel(b: bIn.base, ldb: ldb, transposeB: transposeB, n: n, j0: (firstPanel + q) * nr,
-                                   p0: p0, kb: kb, dst: packedB.base + p0 * panels * nr + q * nr * kb)
+                    let dst = packedB.base + p0 * panels * nr + q * nr * kb
+                    switch b {
+                    case .floats(let bIn, let ldb, let transposeB):
+                        packBPanel(b: bIn.base, ldb: ldb, transposeB: transposeB, n: n, j0: j0, p0: p0, kb: kb, dst: dst)
+                    case .decoded(let decodeB):
+                        // rows × kb decoded into L1-sized scratch (≤ 32 KB), then packed from there
+                        let rows = min(nr, n - j0)
+                        Scratch.withFloats(rows * kb) { piece in
+                            decodeB(j0, rows, p0, kb, piece)
+                            packBPanel(b: piece, ldb: kb, transposeB: true, n: rows, j0: 0, p0: 0, kb: kb, dst: dst)
+                        }
                     }
                 }
             }
-            if parallel { parallelFor(aJobs + panels, packJob) } else { for job in 0..<(aJobs + panels) { packJob(job) } }
+            if parallel { parallelFor(panels, packJob) } else { for q in 0..<panels { packJob(q) } }
 
             // Compute: a grid of C blocks, rowPanels × columnPanels panels each.
             let columnBlocks = (panels + GEMMBlocking.ncMax / nr - 1) / (GEMMBlocking.ncMax / nr)
@@ -246,19 +264,20 @@ private func packedGEMM(m: Int, n: Int, k: Int,
                 var edge = EdgeTile()                  // scratch tile for panels that overhang C
                 for block in 0..<depthBlocks {
                     let p0 = block * kc, kb = min(kc, k - p0)
-                    let aBlock = packedA.base + p0 * mPanels * mr, bBlock = packedB.base + p0 * panels * nr
+                    let bBlock = packedB.base + p0 * panels * nr
                     for ip in rowPanelRange {
                         let i0 = ip * mr, rows = min(mr, m - i0)
-                        let aPanel = aBlock + ip * mr * kb
+                        let aRows = aIn.base + i0 * lda + p0          // A[i0 ..< i0 + rows, p0 ..< p0 + kb]
                         for jp in columnPanelRange {
                             let j0 = (firstPanel + jp) * nr, columns = min(nr, n - j0)
                             let bPanel = bBlock + jp * nr * kb
                             if rows == mr && columns == nr {
-                                microKernel(kb: kb, a: aPanel, b: bPanel, c: out.base + i0 * ldc + j0, ldc: ldc,
-                                            accumulate: block > 0)
+                                microKernel(kb: kb, a: aRows, lda: lda, rows: rows, b: bPanel,
+                                            c: out.base + i0 * ldc + j0, ldc: ldc, accumulate: block > 0)
                             } else {
                                 edge.withPointer { tile in
-                                    microKernel(kb: kb, a: aPanel, b: bPanel, c: tile, ldc: nr, accumulate: false)
+                                    microKernel(kb: kb, a: aRows, lda: lda, rows: rows, b: bPanel, c: tile, ldc: nr,
+                                                accumulate: false)
                                     for r in 0..<rows {
                                         let dst = out.base + (i0 + r) * ldc + j0, src = tile + r * nr
                                         if block > 0 {

@@ -142,8 +142,16 @@ package func negativeLogLikelihood(logits: UnsafePointer<Float>, count: Int, tar
 /// KL(p ‖ q) = Σᵢ pᵢ (log pᵢ − log qᵢ) with p = softmax(logitsP), q = softmax(logitsQ), both rows of
 /// `count`: how far the distribution q (say, a surgered model's) is from p (the base model's).
 package func klDivergence(logitsP p: UnsafePointer<Float>, logitsQ q: UnsafePointer<Float>, count: Int) -> Float {
+    klDivergence(logitsP: p, logSumExpP: logSumExp(p, count: count), logitsQ: q, logSumExpQ: logSumExp(q, count: count),
+                 count: count)
+}
+
+/// The same with both rows' `logSumExp` already known (perplexity has the other model's from its
+/// NLL, and the base model's from scoring it once for a whole sweep): one pass over the rows instead
+/// of five. Given the values `logSumExp` returns, the result is bit for bit `klDivergence`'s.
+package func klDivergence(logitsP p: UnsafePointer<Float>, logSumExpP lseP: Float,
+                          logitsQ q: UnsafePointer<Float>, logSumExpQ lseQ: Float, count: Int) -> Float {
     typealias V = SIMD16<Float>
-    let lseP = logSumExp(p, count: count), lseQ = logSumExp(q, count: count)
     // pᵢ (log pᵢ − log qᵢ) = e^(pᵢ − lseP) · ((pᵢ − qᵢ) − (lseP − lseQ)); a term with pᵢ = 0 is 0
     // (also when its logits are −∞, where the difference would be NaN).
     let offset = V(repeating: lseP - lseQ), shift = V(repeating: lseP)

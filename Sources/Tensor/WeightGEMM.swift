@@ -8,8 +8,9 @@
 //     reference up to summation order. The arithmetic stays in Float: no integer dot products against
 //     quantized activations (llama.cpp's q8 path), whose rounding of x would change perplexity, and
 //     which Swift cannot reach (no VNNI intrinsics; SIMD widening calls are slow, DESIGN.md).
-//   many rows (prefill): a chunk of W's rows is decoded to Float, then the packed GEMM runs on it;
-//     decoding is O(n·k) against the GEMM's O(m·n·k).
+//   many rows (prefill): the packed GEMM decodes W a piece at a time (≤ 32 rows × one depth block)
+//     while packing it, so the Floats never leave L1 before they are packed; decoding is O(n·k)
+//     against the GEMM's O(m·n·k).
 //
 //   m rows of x and y · n rows of W (outputs) · k columns of W (inputs)
 
@@ -44,24 +45,14 @@ package func linear(m: Int, x: UnsafePointer<Float>, weight w: WeightMatrix, y: 
 
 // MARK: - Fast: many rows
 
-/// Decodes about `GEMMBlocking.chunkFloats` values of W at a time and multiplies by them.
+/// The packed GEMM with W's pieces decoded as it packs them (`gemm(…decodingB:…)`): each piece of
+/// ≤ 32 rows × one depth block goes from the stored bytes to Float in L1 and on into packed B.
 private func decodedGEMM(m: Int, x: UnsafePointer<Float>, weight w: WeightMatrix, y: UnsafeMutablePointer<Float>) {
-    let n = w.rows, k = w.columns
-    let chunkRows = min(n, max(GEMMBlocking.nr, GEMMBlocking.chunkFloats / max(1, k)))
-    Scratch.withFloats(chunkRows * k) { scratch in
-        let decoded = SharedPointer(scratch)
-        var j0 = 0
-        while j0 < n {
-            let rows = min(chunkRows, n - j0), first = j0
-            let piece = max(1, 16_384 / max(1, k))               // rows per decode job, ~64 KB of Floats
-            parallelFor((rows + piece - 1) / piece) { job in
-                let r0 = job * piece
-                w.decodeRows(first + r0, count: min(piece, rows - r0), into: decoded.base + r0 * k)
-            }
-            gemm(m: m, n: rows, k: k, a: x, lda: k, b: scratch, ldb: k, transposeB: true, c: y + j0, ldc: n)
-            j0 += rows
-        }
-    }
+    // Depth blocks start on multiples of kc = 256, which every block size (1, 32 or 256) divides.
+    precondition(GEMMBlocking.kc % w.encoding.blockSize == 0, "depth blocks must be whole \(w.encoding) blocks")
+    gemm(m: m, n: w.rows, k: w.columns, a: x, lda: w.columns, decodingB: { j0, rows, p0, kb, piece in
+        w.decode(rows: j0..<(j0 + rows), columns: p0..<(p0 + kb), into: piece)
+    }, c: y, ldc: w.rows)
 }
 
 // MARK: - Fast: few rows

@@ -82,6 +82,24 @@ public struct WeightMatrix: @unchecked Sendable {
         }
     }
 
+    /// Decodes the values of rows `rows` and columns `columns` (both ends on block boundaries) into
+    /// `output`, row-major (rows.count × columns.count), exactly as `dequantizeBlocks` does.
+    package func decode(rows: Range<Int>, columns: Range<Int>, into output: UnsafeMutablePointer<Float>) {
+        let blockSize = encoding.blockSize
+        precondition(rows.lowerBound >= 0 && rows.upperBound <= self.rows && columns.lowerBound >= 0
+                     && columns.upperBound <= self.columns && columns.lowerBound % blockSize == 0
+                     && columns.count % blockSize == 0,
+                     "rows \(rows), columns \(columns) are not whole blocks of a \(self.rows) × \(self.columns) \(encoding) matrix")
+        if columns.isEmpty { return }
+        withBytes { base in
+            let first = encoding.byteCount(values: columns.lowerBound), blocks = columns.count / blockSize
+            for (i, row) in rows.enumerated() {
+                dequantizeBlocks(encoding, from: base + row * rowBytes + first, blockCount: blocks,
+                                 into: output + i * columns.count)
+            }
+        }
+    }
+
     /// Calls `body` with the values in row order, whole rows of about 64K values decoded at a time
     /// (a Float matrix: all at once, unchopped), and the index of the first value passed.
     package func forEachDecodedChunk(_ body: (ArraySlice<Float>, Int) throws -> Void) rethrows {

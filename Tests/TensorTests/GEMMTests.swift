@@ -3,6 +3,7 @@
 import Testing
 import Tensor
 import TestSupport
+import Synchronization
 
 /// Two summation orders of k products each differ by at most 2·k·u·Σ|a||b| (u = 2⁻²⁴, the unit
 /// roundoff; Higham, "Accuracy and Stability of Numerical Algorithms", §3.1). The bound is rigorous.
@@ -115,4 +116,39 @@ func gemmMatchesReferenceForLargeShapes(shape: (Int, Int, Int), transposeB: Bool
     #expect(zip(direct.scalars, viaTranspose.scalars).allSatisfy { abs($0 - $1) <= 1e-5 })
     #expect(matmul(Tensor(zeros: [0, 3]), Tensor(zeros: [3, 4])).shape == [0, 4])
     #expect(matmul(Tensor(zeros: [2, 0]), Tensor(zeros: [0, 4])) == Tensor(zeros: [2, 4]))
+}
+
+/// B handed to the GEMM in decoded pieces (`gemm(…decodingB:…)`, what stored weights use) gives the
+/// same packed panels and summation order as B in memory: equal bit for bit. Shapes with partial
+/// panels of rows and columns, one and several depth blocks (kc = 256), several chunks of packed B.
+@Test(arguments: [(5, 1, 1), (6, 32, 256), (7, 33, 257), (13, 70, 576), (37, 300, 263), (64, 4100, 600)])
+func gemmWithDecodedBEqualsGEMMOnItsFloats(shape: (Int, Int, Int)) {
+    let (m, n, k) = shape
+    var rng = Xoshiro256StarStar(seed: UInt64(m * 10_007 + n * 101 + k))
+    let a = (0..<(m * k)).map { _ in Float.random(in: -1..<1, using: &rng) }
+    let b = (0..<(n * k)).map { _ in Float.random(in: -1..<1, using: &rng) }
+    var inMemory = [Float](repeating: .nan, count: m * n), decoded = inMemory
+    let pieces = Mutex<[String]>([])
+    a.withUnsafeBufferPointer { pa in
+        b.withUnsafeBufferPointer { pb in
+            inMemory.withUnsafeMutableBufferPointer { pc in
+                gemm(m: m, n: n, k: k, a: pa.baseAddress!, lda: k, b: pb.baseAddress!, ldb: k, transposeB: true,
+                     c: pc.baseAddress!, ldc: n)
+            }
+            let bIn = SharedPointer(readOnly: pb.baseAddress!)
+            decoded.withUnsafeMutableBufferPointer { pc in
+                gemm(m: m, n: n, k: k, a: pa.baseAddress!, lda: k, decodingB: { j0, rows, p0, kb, dst in
+                    pieces.withLock { $0.append("\(j0) \(rows) \(p0) \(kb)") }
+                    for r in 0..<rows { (dst + r * kb).update(from: bIn.base + (j0 + r) * k + p0, count: kb) }
+                }, c: pc.baseAddress!, ldc: n)
+            }
+        }
+    }
+    #expect(decoded == inMemory)
+    // Every piece asked for once: rows within a panel of 32, depth within one block of 256.
+    let asked = pieces.withLock { $0 }
+    let expected = (0..<((n + 31) / 32)).flatMap { panel in
+        stride(from: 0, to: k, by: 256).map { p0 in "\(panel * 32) \(min(32, n - panel * 32)) \(p0) \(min(256, k - p0))" }
+    }
+    #expect(asked.sorted() == expected.sorted())
 }

@@ -131,6 +131,27 @@ private func run(_ kernel: (Int, UnsafePointer<Float>, WeightMatrix, UnsafeMutab
     }
 
     /// f16 ∞ and NaN, which the register decoding builds without a select, come out as ∞ and NaN.
+    /// The same on the many-rows path (W decoded piece by piece into packed B): with row i of x
+    /// equal to e_{p_i}, y[i, j] is W[j, p_i] exactly, for columns in every depth block of 256.
+    @Test(arguments: WeightEncoding.allCases)
+    func oneHotRowsReadTheDecodedValuesExactlyWhenPacked(encoding: WeightEncoding) {
+        var rng = Xoshiro256StarStar(seed: 13)
+        let k = Self.widths(encoding).last!, n = 70
+        let stored = Stored(randomBytes(encoding, rows: n, columns: k, rng: &rng), rows: n, columns: k, encoding: encoding)
+        let dense = stored.matrix.decoded()
+        let columns = [0, 1, 17, 31, min(k - 1, 255), min(k - 1, 256), k - 1]
+        var x = [Float](repeating: 0, count: columns.count * k)
+        for (i, p) in columns.enumerated() { x[i * k + p] = 1 }
+        let y = run(linear, m: columns.count, x: x, weight: stored.matrix)
+        for (i, p) in columns.enumerated() {
+            for j in 0..<n {
+                let got = y[i * n + j], expected = dense.scalars[j * k + p]
+                #expect(got.bitPattern == expected.bitPattern || (got == 0 && expected == 0),
+                        "\(encoding) row \(j) column \(p): \(got) vs \(expected)")
+            }
+        }
+    }
+
     @Test func halfInfinityAndNaNSurviveTheRegisterPath() {
         let k = 64
         for (bits, check) in [(UInt16(0x7C00), { (y: Float) in y == .infinity }), (0xFC00, { $0 == -.infinity }),

@@ -47,10 +47,12 @@ public func evaluate(_ models: [Model], windows: [[Int]],
                      progress: (Int, Int) -> Void = { _, _ in }) -> [Score] {
     precondition(!models.isEmpty, "evaluate needs a base model")
     var scores = [Score](repeating: Score(), count: models.count)
+    var logits = [Tensor](repeating: Tensor(shape: [0], scalars: []), count: models.count)   // reused, each (T, V)
     for (done, window) in windows.enumerated() {
-        let logits = models.map { $0.logits(window) }                 // each (T, V)
+        for index in models.indices { models[index].logits(window, into: &logits[index]) }
+        let base = BaseRows(window, logits: logits[0])
         for index in logits.indices {
-            scores[index].add(scoreWindow(window, base: logits[0], other: logits[index]))
+            scores[index].add(scoreWindow(window, base: logits[0], baseRows: base, other: logits[index]))
         }
         progress(done + 1, windows.count)
     }
@@ -59,36 +61,47 @@ public func evaluate(_ models: [Model], windows: [[Int]],
 
 /// The base model's evaluation on a set of windows, kept so that many other models (a sweep) can be
 /// compared with it without recomputing it: the base logits of every window are stored while they
-/// fit in `cacheLimit` bytes, else recomputed for each comparison.
+/// fit in `cacheLimit` bytes, else recomputed for each comparison. What scoring needs of each base
+/// row (its log-sum-exp and most likely token) is always kept.
 public final class BaseEvaluation: @unchecked Sendable {
     public let model: Model
     public let windows: [[Int]]
     public let score: Score
     private let logits: [Tensor]?
+    private let rows: [BaseRows]
 
     public init(model: Model, windows: [[Int]], cacheLimit: Int = 4 << 30,
                 progress: (Int, Int) -> Void = { _, _ in }) {
         self.model = model
         self.windows = windows
-        let bytes = windows.reduce(0) { $0 + $1.count } * model.config.vocabSize * 4
+        let keepAll = windows.reduce(0) { $0 + $1.count } * model.config.vocabSize * 4 <= cacheLimit
         var kept: [Tensor] = []
+        var rows: [BaseRows] = []
         var score = Score()
+        var reused = Tensor(shape: [0], scalars: [])      // when not kept: one buffer for every window
         for (done, window) in windows.enumerated() {
-            let base = model.logits(window)
-            score.add(scoreWindow(window, base: base, other: base))
-            if bytes <= cacheLimit { kept.append(base) }
+            var base = Tensor(shape: [0], scalars: [])
+            if !keepAll { swap(&base, &reused) }          // (a swap, not a copy: the buffer stays unshared)
+            model.logits(window, into: &base)
+            rows.append(BaseRows(window, logits: base))
+            score.add(scoreWindow(window, base: base, baseRows: rows[done], other: base))
+            if keepAll { kept.append(base) } else { swap(&base, &reused) }
             progress(done + 1, windows.count)
         }
         self.score = score
-        logits = bytes <= cacheLimit ? kept : nil
+        self.rows = rows
+        logits = keepAll ? kept : nil
     }
 
     /// `other` scored on the same windows, with KL(base ‖ other) and top-1 agreement.
     public func compare(_ other: Model, progress: (Int, Int) -> Void = { _, _ in }) -> Score {
         var score = Score()
+        var otherLogits = Tensor(shape: [0], scalars: []), baseLogits = otherLogits   // reused, (T, V)
         for (index, window) in windows.enumerated() {
-            let base = logits?[index] ?? model.logits(window)
-            score.add(scoreWindow(window, base: base, other: other.logits(window)))
+            if logits == nil { model.logits(window, into: &baseLogits) }
+            let base = logits?[index] ?? baseLogits
+            other.logits(window, into: &otherLogits)
+            score.add(scoreWindow(window, base: base, baseRows: rows[index], other: otherLogits))
             progress(index + 1, windows.count)
         }
         return score
@@ -104,10 +117,41 @@ extension Score {
     }
 }
 
-/// One window's contribution for `other` against `base` (both (T, V) logits of `window`): position
-/// p predicts window[p + 1]. Per-position values come from Tensor's Float kernels and are summed in
-/// Double in position order, so the result does not depend on the number of threads.
-func scoreWindow(_ window: [Int], base: Tensor, other: Tensor) -> Score {
+/// What scoring needs of the base model's row at each scored position p of a window (p < T − 1):
+/// log Σ_v e^(logit v) and the most likely token — computed once, however many models are compared.
+struct BaseRows: Sendable {
+    let logSumExps: [Float]
+    let topTokens: [Int]
+
+    init(_ window: [Int], logits: Tensor) {
+        let v = logits.shape[1], positions = window.count - 1
+        var lse = [Float](repeating: 0, count: positions), top = [Int](repeating: 0, count: positions)
+        logits.scalars.withUnsafeBufferPointer { rows in
+            lse.withUnsafeMutableBufferPointer { lseOut in
+                top.withUnsafeMutableBufferPointer { topOut in
+                    let input = SharedPointer(readOnly: rows.baseAddress!)
+                    let lsePointer = SharedPointer(lseOut.baseAddress!), topPointer = SharedPointer(topOut.baseAddress!)
+                    let chunk = 32
+                    parallelFor((positions + chunk - 1) / chunk) { c in
+                        for p in (c * chunk)..<min(positions, (c + 1) * chunk) {
+                            let row = input.base + p * v
+                            lsePointer.base[p] = logSumExp(row, count: v)
+                            topPointer.base[p] = argmax(UnsafeBufferPointer(start: row, count: v))
+                        }
+                    }
+                }
+            }
+        }
+        logSumExps = lse
+        topTokens = top
+    }
+}
+
+/// One window's contribution for `other` against `base` (both (T, V) logits of `window`; `baseRows`
+/// from `base`): position p predicts window[p + 1]. Per-position values come from Tensor's Float
+/// kernels and are summed in Double in position order, so the result does not depend on the number
+/// of threads.
+func scoreWindow(_ window: [Int], base: Tensor, baseRows: BaseRows, other: Tensor) -> Score {
     let v = base.shape[1]
     let positions = window.count - 1
     let nll = UnsafeMutableBufferPointer<Double>.allocate(capacity: positions)
@@ -117,19 +161,21 @@ func scoreWindow(_ window: [Int], base: Tensor, other: Tensor) -> Score {
     let same = base.scalars.withUnsafeBufferPointer { b in other.scalars.withUnsafeBufferPointer { $0.baseAddress == b.baseAddress } }
     base.scalars.withUnsafeBufferPointer { basePointer in
         other.scalars.withUnsafeBufferPointer { otherPointer in
-            let baseRows = SharedPointer(readOnly: basePointer.baseAddress!)
+            let baseRowsIn = SharedPointer(readOnly: basePointer.baseAddress!)
             let otherRows = SharedPointer(readOnly: otherPointer.baseAddress!)
             let nllOut = SharedPointer(nll.baseAddress!), klOut = SharedPointer(kl.baseAddress!)
             let agreeOut = SharedPointer(agree.baseAddress!)
             let chunk = 32
             parallelFor((positions + chunk - 1) / chunk) { c in
                 for p in (c * chunk)..<min(positions, (c + 1) * chunk) {
-                    let b = baseRows.base + p * v, o = otherRows.base + p * v
-                    nllOut.base[p] = Double(negativeLogLikelihood(logits: o, count: v, target: window[p + 1]))
+                    let b = baseRowsIn.base + p * v, o = otherRows.base + p * v
+                    // NLL = logSumExp(o) − o[target]
+                    let lse = same ? baseRows.logSumExps[p] : logSumExp(o, count: v)
+                    nllOut.base[p] = Double(lse - o[window[p + 1]])
                     // KL(base ‖ other) = Σ_v p_base(v) (log p_base(v) − log p_other(v))
-                    klOut.base[p] = same ? 0 : Double(klDivergence(logitsP: b, logitsQ: o, count: v))
-                    agreeOut.base[p] = same || argmax(UnsafeBufferPointer(start: b, count: v))
-                        == argmax(UnsafeBufferPointer(start: o, count: v))
+                    klOut.base[p] = same ? 0 : Double(klDivergence(logitsP: b, logSumExpP: baseRows.logSumExps[p],
+                                                                    logitsQ: o, logSumExpQ: lse, count: v))
+                    agreeOut.base[p] = same || baseRows.topTokens[p] == argmax(UnsafeBufferPointer(start: o, count: v))
                 }
             }
         }

@@ -70,9 +70,13 @@ private let attentionBlockRows = 32
 
 /// Same contract as `attentionReference`; equal to it up to summation order and `exp`'s last bits.
 ///
-/// Work is split into (query head, block of query rows) jobs over `parallelFor`. A block of rows
-/// r0 ..< r0+rows only reads the keys it can see, 0 ..< S+r0+rows, so prefill does about half the
-/// work of a full T×(S+T) score matrix; the keys a row may not see within its block get weight 0.
+/// Work is split into (kv head, block of query rows) jobs over `parallelFor`. In prefill a job
+/// stacks the H/G query heads that read its kv head into one matrix, so their products with K and V
+/// are one GEMM each and K and V are packed once for the group, not once per query head; with fewer
+/// rows than a block (decode) each query head is its own job, so that two threads still have jobs
+/// to share. A block of rows r0 ..< r0+rows only reads the keys it can see, 0 ..< S+r0+rows, so
+/// prefill does about half the work of a full T×(S+T) score matrix; the keys a row may not see
+/// within its block get weight 0.
 package func attention(queries q: [Float], rows t: Int, cached s: Int, keys: [Float], values: [Float],
                        heads: Int, kvHeads: Int, headDim dh: Int, into out: inout [Float]) {
     checkAttentionShapes(queries: q, rows: t, cached: s, keys: keys, values: values,
@@ -81,33 +85,50 @@ package func attention(queries q: [Float], rows t: Int, cached s: Int, keys: [Fl
     let group = heads / kvHeads
     let scale = 1 / Float(dh).squareRoot()
     let blocks = (t + attentionBlockRows - 1) / attentionBlockRows
+    let headsPerJob = t >= attentionBlockRows ? group : 1
+    let slices = group / headsPerJob                         // jobs per (kv head, block)
     q.withUnsafeBufferPointer { qp in
         keys.withUnsafeBufferPointer { kp in
             values.withUnsafeBufferPointer { vp in
                 out.withUnsafeMutableBufferPointer { op in
                     let qs = SharedPointer(readOnly: qp.baseAddress!), ks = SharedPointer(readOnly: kp.baseAddress!)
                     let vs = SharedPointer(readOnly: vp.baseAddress!), os = SharedPointer(op.baseAddress!)
-                    parallelFor(heads * blocks) { job in
-                        let head = job / blocks, block = job % blocks
-                        let kvHead = head / group
+                    parallelFor(kvHeads * slices * blocks) { job in
+                        let block = job % blocks, slice = (job / blocks) % slices, kvHead = job / (blocks * slices)
+                        let firstHead = kvHead * group + slice * headsPerJob
                         let r0 = block * attentionBlockRows, rows = min(attentionBlockRows, t - r0)
                         let visible = s + r0 + rows                  // keys this block can see
-                        let scores = UnsafeMutablePointer<Float>.allocate(capacity: rows * visible)
-                        defer { scores.deallocate() }
-                        // scores (rows, visible) = q_h (rows, Dh; stride H·Dh) · K_g (visible, Dh; stride G·Dh)ᵀ
-                        gemm(m: rows, n: visible, k: dh, a: qs.base + r0 * qWidth + head * dh, lda: qWidth,
-                             b: ks.base + kvHead * dh, ldb: kvWidth, transposeB: true, c: scores, ldc: visible)
-                        for r in 0..<rows {
-                            let row = scores + r * visible
-                            let seen = s + r0 + r + 1                // causal: keys 0..<seen
-                            for j in 0..<seen { row[j] *= scale }
-                            softmax(row, count: seen)
-                            for j in seen..<visible { row[j] = 0 }
+                        let stacked = headsPerJob * rows             // row e = (head e / rows, query row e % rows)
+                        // Q (stacked, Dh): row hh·rows + r is q[r0 + r, head firstHead + hh]
+                        Scratch.withFloats(stacked * dh + stacked * visible) { scratch in
+                            let queries = scratch, scores = scratch + stacked * dh
+                            for hh in 0..<headsPerJob {
+                                for r in 0..<rows {
+                                    (queries + (hh * rows + r) * dh).update(
+                                        from: qs.base + (r0 + r) * qWidth + (firstHead + hh) * dh, count: dh)
+                                }
+                            }
+                            // scores (stacked, visible) = Q (stacked, Dh) · K_g (visible, Dh; stride G·Dh)ᵀ
+                            gemm(m: stacked, n: visible, k: dh, a: queries, lda: dh,
+                                 b: ks.base + kvHead * dh, ldb: kvWidth, transposeB: true, c: scores, ldc: visible)
+                            for e in 0..<stacked {
+                                let row = scores + e * visible
+                                let seen = s + r0 + e % rows + 1     // causal: keys 0..<seen
+                                for j in 0..<seen { row[j] *= scale }
+                                softmax(row, count: seen)
+                                for j in seen..<visible { row[j] = 0 }
+                            }
+                            // O (stacked, Dh) = P (stacked, visible) · V_g (visible, Dh; stride G·Dh), into
+                            // the queries' place, then each row to its head's slice of out.
+                            gemm(m: stacked, n: dh, k: visible, a: scores, lda: visible,
+                                 b: vs.base + kvHead * dh, ldb: kvWidth, transposeB: false, c: queries, ldc: dh)
+                            for hh in 0..<headsPerJob {
+                                for r in 0..<rows {
+                                    (os.base + (r0 + r) * qWidth + (firstHead + hh) * dh).update(
+                                        from: queries + (hh * rows + r) * dh, count: dh)
+                                }
+                            }
                         }
-                        // out_h (rows, Dh; stride H·Dh) = P (rows, visible) · V_g (visible, Dh; stride G·Dh)
-                        gemm(m: rows, n: dh, k: visible, a: scores, lda: visible,
-                             b: vs.base + kvHead * dh, ldb: kvWidth, transposeB: false,
-                             c: os.base + r0 * qWidth + head * dh, ldc: qWidth)
                     }
                 }
             }

@@ -44,6 +44,16 @@ public final class Model: Sendable {
     /// which then holds them too. With an empty cache this is prefill. An `observer` receives each
     /// layer's attention and MLP inputs; without one nothing is copied or called.
     public func forward(_ tokens: [Int], cache: inout KVCache, observer: (any ForwardObserver)? = nil) -> Tensor {
+        var logits = Tensor(shape: [0, config.vocabSize], scalars: [])
+        forward(tokens, cache: &cache, observer: observer, into: &logits)
+        return logits
+    }
+
+    /// `forward`, writing the logits into `logits` (made (T, V)). A buffer that already holds T·V
+    /// values and is not shared is overwritten in place: perplexity scores window after window into
+    /// one buffer instead of allocating (and page-faulting in) 100 MB of fresh logits each time.
+    package func forward(_ tokens: [Int], cache: inout KVCache, observer: (any ForwardObserver)? = nil,
+                         into logits: inout Tensor) {
         let c = config
         let t = tokens.count
         precondition(t > 0, "forward needs at least one token")
@@ -94,29 +104,38 @@ public final class Model: Sendable {
                           heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim, into: &attended)
             }
             linear(attended, rows: t, layer.o, into: &projected)  // (T, H·Dh) × (D, H·Dh)ᵀ → (T, D)
-            add(projected, into: &h)
+            add(projected, into: &h, rows: t)
 
             // MLP block: h += (SiLU(x·Wgᵀ) ⊙ x·Wuᵀ) · Wdᵀ with x = RMSNorm(h)
             rmsNorm(h, layer.postAttentionNorm, epsilon: c.rmsNormEpsilon, rows: t, into: &x)
             observer?.observe(.mlpInput, layer: index, rows: t, width: d, activations: x)
             linear(x, rows: t, layer.gate, into: &gate)           // (T, D) × (F, D)ᵀ → (T, F)
             linear(x, rows: t, layer.up, into: &up)               // (T, D) × (F, D)ᵀ → (T, F)
-            swiGLU(gate: &gate, up: up)                           // gate ← SiLU(gate) ⊙ up
+            swiGLU(gate: &gate, up: up, rows: t)                 // gate ← SiLU(gate) ⊙ up
             linear(gate, rows: t, layer.down, into: &projected)   // (T, F) × (D, F)ᵀ → (T, D)
-            add(projected, into: &h)
+            add(projected, into: &h, rows: t)
         }
         cache.advance(by: t)
 
         rmsNorm(h, weights.finalNorm, epsilon: c.rmsNormEpsilon, rows: t, into: &x)
-        var logits = Tensor(zeros: [t, c.vocabSize])
+        if logits.count == t * c.vocabSize {
+            logits.shape = [t, c.vocabSize]
+        } else {
+            logits = Tensor(zeros: [t, c.vocabSize])
+        }
         linear(x, rows: t, weights.head, into: &logits.scalars) // (T, D) × (V, D)ᵀ → (T, V)
-        return logits
     }
 
     /// Logits (T, V) of a fresh sequence: prefill with a cache sized to it.
     public func logits(_ tokens: [Int], observer: (any ForwardObserver)? = nil) -> Tensor {
         var cache = makeCache(capacity: tokens.count)
         return forward(tokens, cache: &cache, observer: observer)
+    }
+
+    /// `logits(_:observer:)` into a reused buffer (see `forward(_:cache:observer:into:)`).
+    package func logits(_ tokens: [Int], observer: (any ForwardObserver)? = nil, into logits: inout Tensor) {
+        var cache = makeCache(capacity: tokens.count)
+        forward(tokens, cache: &cache, observer: observer, into: &logits)
     }
 
     // MARK: - Rotary position embedding
