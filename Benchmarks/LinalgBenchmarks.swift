@@ -295,3 +295,48 @@ private func pcaPeerTime(matrix a: Tensor, runs: Int) -> Double? {
     else { return nil }
     return object["pca"]
 }
+
+// MARK: - Tridiagonalization alone
+
+/// `tridiagonalize` alone on the PCA benchmark's Gram matrix, each call timed (sizes from
+/// TRIDIAGONAL_SIZES, default 576 and 2048; LINALG_BENCH_RUNS calls each): the dominant phase of
+/// `SymmetricEigen`, for profiling.
+func runTridiagonalBenchmarks() {
+    let environment = ProcessInfo.processInfo.environment
+    let runs = Int(environment["LINALG_BENCH_RUNS"] ?? "") ?? 5
+    let sizes = (environment["TRIDIAGONAL_SIZES"] ?? "576,2048").split(separator: ",").compactMap { Int($0) }
+    if let threads = environment["LINALG_THREADS"].flatMap({ Int($0) }) { limitThreads(to: threads) }
+    print("== Linalg: tridiagonalization alone, median of \(runs) calls, \(threadCount) threads")
+    for n in sizes {
+        var rng = Xoshiro256StarStar(seed: UInt64(n * 7919 + n))
+        var x = gaussianMatrix(rows: n, columns: n, using: &rng)
+        for i in 0..<n { for j in 0..<n { x[i, j] /= 1 + Double(j) / 32 } }
+        var g = multiply(x, x, transposeA: true)
+        for i in 0..<n { for j in 0..<i { g[i, j] = g[j, i] } }
+        let what = environment["TRIDIAGONAL_WHAT"] ?? "tridiagonalize"
+        var data = gaussianTensor(shape: [n, n], using: &rng)
+        for j in 0..<n {
+            let scale = Float(1 / (1 + Double(j) / 32))
+            for i in 0..<n { data.scalars[i * n + j] *= scale }
+        }
+        let body: () -> Void = switch what {
+        case "eigen": { _ = try? SymmetricEigen(g) }
+        case "pca": { _ = try? PCA.fit(data, solver: .auto) }
+        case "gemm": { _ = multiply(x, x) }
+        case "gram": { _ = multiply(x, x, transposeA: true) }
+        default: { _ = tridiagonalize(g) }
+        }
+        body()
+        var cpu: [Double] = []
+        let seconds = medianSeconds(runs: runs) {
+            var start = timespec(), end = timespec()
+            clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &start)
+            body()
+            clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &end)
+            cpu.append(Double(end.tv_sec - start.tv_sec) + Double(end.tv_nsec - start.tv_nsec) / 1e9)
+        }
+        let cpuSeconds = median(cpu)
+        print("   \(what) n = \(n): " + String(format: "%.4f s (CPU %.4f s)", seconds, cpuSeconds)
+              + (what == "gemm" || what == "gram" ? String(format: " (%.1f GFLOP/s, %.1f per CPU-second)", 2 * pow(Double(n), 3) / seconds / 1e9, 2 * pow(Double(n), 3) / cpuSeconds / 1e9) : ""))
+    }
+}

@@ -26,6 +26,7 @@ if wanted("tensor") { runTensorBenchmarks() }
 if wanted("linalg") { runLinalgBenchmarks() }
 if wanted("eigen") { runSymmetricEigenBenchmarks() }
 if wanted("pca") { runPCABenchmarks() }
+if areas.contains("tridiagonal") { runTridiagonalBenchmarks() }
 if wanted("forward") { runForwardBenchmarks() }
 if wanted("latent") { runLatentBenchmarks() }
 if wanted("surgery") { runSurgeryBenchmarks() }

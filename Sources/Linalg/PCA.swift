@@ -255,10 +255,7 @@ extension PCA {
 private func gramDecomposition(_ xc: Matrix) throws(LinalgError) -> (s: [Double], vt: Matrix) {
     let n = xc.rows, f = xc.columns
     let wide = n < f
-    var g = wide ? multiply(xc, xc, transposeB: true)        // (n, f) × (n, f)ᵀ → (n, n)
-                 : multiply(xc, xc, transposeA: true)        // (n, f)ᵀ × (n, f) → (f, f)
-    let k = g.rows
-    for i in 0..<k { for j in 0..<i { g[j, i] = g[i, j] } }  // exactly symmetric: one triangle
+    let g = gramMatrix(xc, ofColumns: !wide)                 // (n, f)·(n, f)ᵀ → (n, n), or (n, f)ᵀ·(n, f) → (f, f)
     let eigen = try SymmetricEigen(g)
     let s = eigen.values.map { $0 > 0 ? $0.squareRoot() : 0 }
     guard wide else { return (s, eigen.vectors.transposed()) }     // rows of Vᵀ: the eigenvectors

@@ -155,7 +155,7 @@ let tridiagonalBlockedAbove = 128
 ///
 /// and at the end A[k0+b.., k0+b..] −= V·Wᵀ + W·Vᵀ as one matrix product (the rank-2b update,
 /// dsyr2k), on the lower triangle by row blocks. Half the flops are in that product; the other half
-/// is the one read-only pass A₂₂·vₖ per step (`symmetricProduct`).
+/// is the one read-only pass A₂₂·vₖ per step (`packedSymmetricProduct`, on a packed copy of A₂₂).
 private func reducePanel(_ p: UnsafeMutablePointer<Double>, n: Int, first k0: Int, width b: Int,
                          packed: UnsafeMutablePointer<Double>, d: inout [Double], e: inout [Double], tau: inout [Double]) {
     let rows = n - k0                                        // local row r ↔ global row k0 + r
@@ -195,7 +195,7 @@ private func reducePanel(_ p: UnsafeMutablePointer<Double>, n: Int, first k0: In
                 for r in 0..<m { p[k * n + k + 1 + r] = vector[r * ld] }
                 // y = A₂₂·vₖ (A₂₂ = rows/columns k+1..<n, lower triangle, untouched in this panel).
                 let v = p + k * n + k + 1
-                symmetricProduct(packed, first: j, count: m, x: v, into: y)
+                packedSymmetricProduct(packed, first: j, count: m, x: v, into: y)
                 // y −= V·(Wᵀv) + W·(Vᵀv) over rows k+1..<n, columns 0..<j.
                 if j > 0 {
                     for c in 0..<j { wv[c] = 0; vv[c] = 0 }
@@ -234,22 +234,6 @@ private func reducePanel(_ p: UnsafeMutablePointer<Double>, n: Int, first k0: In
                 }
             }
         }
-    }
-}
-
-/// y (count) = S·x for the symmetric S = P[first..<first+count, first..<first+count], P packed by
-/// rows (row i's columns 0...i at offset i(i+1)/2): one read-only pass, row i giving
-/// yᵢ += Σ_{j<i} sᵢⱼxⱼ + sᵢᵢxᵢ and y_{j<i} += sᵢⱼ·xᵢ (the upper triangle by symmetry). Equal to the
-/// full product up to summation order. One thread: a second one sharing the pass measured slower
-/// with other jobs on the machine (a preempted thread stalls every step).
-private func symmetricProduct(_ packed: UnsafeMutablePointer<Double>, first: Int, count m: Int,
-                              x: UnsafeMutablePointer<Double>, into y: UnsafeMutablePointer<Double>) {
-    for i in 0..<m { y[i] = 0 }
-    for i in 0..<m {
-        let global = first + i
-        let row = packed + global * (global + 1) / 2 + first
-        y[i] += dot(row, x, i) + row[i] * x[i]
-        axpy(x[i], row, y, i)
     }
 }
 
@@ -502,3 +486,4 @@ public struct SymmetricEigen: Sendable {
         (values, vectors) = sortedAndOriented(values: tridiagonal.values, rowsOf: u.transposed())
     }
 }
+
