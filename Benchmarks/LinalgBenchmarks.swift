@@ -326,6 +326,27 @@ func runTridiagonalBenchmarks() {
         case "gram": { _ = multiply(x, x, transposeA: true) }
         default: { _ = tridiagonalize(g) }
         }
+        if what == "phases" {
+            func time(_ body: () -> Void) -> String {
+                String(format: "%.3f", medianSeconds(runs: 1, body))
+            }
+            for _ in 0..<runs {
+                var gram = Matrix(rows: 0, columns: 0), t: Tridiagonalization? = nil
+                var dc: (values: [Double], vectors: Matrix)? = nil
+                var u = Matrix(rows: 0, columns: 0)
+                let xd = Matrix(rows: n, columns: n, scalars: data.scalars.map { Double($0) })
+                let tg = time { gram = gramMatrix(xd, ofColumns: true) }
+                let tc = time { _ = try? SymmetricEigen(gram) }
+                let tt = time { t = tridiagonalize(gram) }
+                let td = time { dc = try? tridiagonalEigenDivideAndConquer(d: t!.d, e: t!.e) }
+                u = dc!.vectors
+                let tq = time { t!.applyQ(to: &u) }
+                let ts = time { _ = sortedAndOriented(values: dc!.values, columnsOf: u) }
+                let tp = time { _ = try? PCA.fit(data, solver: .auto) }
+                print("   n = \(n): gram \(tg), eigen \(tc) = tridiagonalize \(tt) + D&C \(td) + Q·Z \(tq) + sort \(ts); PCA \(tp) s")
+            }
+            continue
+        }
         body()
         var cpu: [Double] = []
         let seconds = medianSeconds(runs: runs) {

@@ -29,8 +29,9 @@ package func gemmReference(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k
 // MARK: - Fast
 
 // Blocking (Goto & van de Geijn, "Anatomy of high-performance matrix multiplication", 2008): a
-// kc-deep slice of op(B) is packed into 16-wide column panels; each job packs an mc-row block of
-// op(A) into 8-tall row panels and runs the 8×16 micro-kernel over its share of the column panels.
+// kc-deep slice of op(B) is packed into 16-wide column panels and the same slice of op(A) into 8-tall
+// row panels (both in parallel, once per slice); each job runs the 8×16 micro-kernel over an mc-row
+// block of A's panels and its share of the column panels.
 // Register tile: 8 rows × 2 SIMD8<Double> = 16 accumulators (of AVX-512's 32 registers).
 private let tileRows = 8          // MR
 private let tileColumns = 16      // NR
@@ -56,9 +57,11 @@ package func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, al
         return
     }
     let panelCount = (n + tileColumns - 1) / tileColumns
+    let rowPanelCount = (m + tileRows - 1) / tileRows
     let packedB = allocateCacheAligned(panelCount * tileColumns * depthBlock)
-    defer { packedB.deallocate() }
-    let sharedB = SharedPointer(packedB)
+    let packedA = allocateCacheAligned(rowPanelCount * tileRows * depthBlock)
+    defer { packedB.deallocate(); packedA.deallocate() }
+    let sharedB = SharedPointer(packedB), sharedA = SharedPointer(packedA)
     let sharedC = SharedPointer(c)
     nonisolated(unsafe) let a = a
     nonisolated(unsafe) let b = b
@@ -66,10 +69,17 @@ package func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, al
     for p0 in stride(from: 0, to: k, by: depthBlock) {
         let kb = min(depthBlock, k - p0)
         let betaHere = p0 == 0 ? beta : 1
-        // Pack op(B)[p0..<p0+kb, 0..<n] into panels of 16 columns, p-major, zero-padded.
-        parallelFor(panelCount) { panel in
-            packPanel(from: b, ld: ldb, transposed: !transposeB, lines: panel * tileColumns, count: tileColumns,
-                      limit: n, depth: p0, kb: kb, into: sharedB.base + panel * tileColumns * kb)
+        // Pack op(B)[p0..<p0+kb, 0..<n] into panels of 16 columns and op(A)[0..<m, p0..<p0+kb] into
+        // panels of 8 rows, each p-major and zero-padded (A once for all column groups).
+        parallelFor(panelCount + rowPanelCount) { job in
+            if job < panelCount {
+                packPanel(from: b, ld: ldb, transposed: !transposeB, lines: job * tileColumns, count: tileColumns,
+                          limit: n, depth: p0, kb: kb, into: sharedB.base + job * tileColumns * kb)
+            } else {
+                let panel = job - panelCount
+                packPanel(from: a, ld: lda, transposed: transposeA, lines: panel * tileRows, count: tileRows,
+                          limit: m, depth: p0, kb: kb, into: sharedA.base + panel * tileRows * kb)
+            }
         }
         let rowBlocks = (m + rowBlock - 1) / rowBlock
         let panelsPerGroup = columnGroup / tileColumns
@@ -80,13 +90,7 @@ package func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, al
             let firstPanel = (job % groups) * panelsPerGroup
             let lastPanel = min(firstPanel + panelsPerGroup, panelCount)
             let rowPanels = (mb + tileRows - 1) / tileRows
-            // Pack op(A)[i0..<i0+mb, p0..<p0+kb] into panels of 8 rows, p-major, zero-padded.
-            let packedA = allocateCacheAligned(rowPanels * tileRows * kb)
-            defer { packedA.deallocate() }
-            for panel in 0..<rowPanels {
-                packPanel(from: a, ld: lda, transposed: transposeA, lines: i0 + panel * tileRows, count: tileRows,
-                          limit: m, depth: p0, kb: kb, into: packedA + panel * tileRows * kb)
-            }
+            let packedA = sharedA.base + (i0 / tileRows) * tileRows * kb
             var tile = [Double](repeating: 0, count: tileRows * tileColumns)
             tile.withUnsafeMutableBufferPointer { tile in
                 for jp in firstPanel..<lastPanel {
