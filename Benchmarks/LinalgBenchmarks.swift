@@ -298,9 +298,12 @@ private func pcaPeerTime(matrix a: Tensor, runs: Int) -> Double? {
 
 // MARK: - Tridiagonalization alone
 
-/// `tridiagonalize` alone on the PCA benchmark's Gram matrix, each call timed (sizes from
-/// TRIDIAGONAL_SIZES, default 576 and 2048; LINALG_BENCH_RUNS calls each): the dominant phase of
-/// `SymmetricEigen`, for profiling.
+/// Profiling aid for the Gram eigen-route, on the PCA benchmark's matrix X (n×n) and its Gram matrix:
+/// TRIDIAGONAL_WHAT = tridiagonalize (default), eigen (`SymmetricEigen`), pca (`PCA.fit`, `.auto`),
+/// gemm (X·X), gram (`gramMatrix`, GFLOP/s counted as for the full product), or phases (one line per
+/// call: Gram, then the eigen stages one by one, then the whole PCA). Sizes from TRIDIAGONAL_SIZES
+/// (default 576,2048), LINALG_BENCH_RUNS calls each (median, wall and process CPU time),
+/// LINALG_THREADS to limit the threads. No peer: use the `eigen` and `pca` areas for ratios.
 func runTridiagonalBenchmarks() {
     let environment = ProcessInfo.processInfo.environment
     let runs = Int(environment["LINALG_BENCH_RUNS"] ?? "") ?? 5
@@ -323,7 +326,7 @@ func runTridiagonalBenchmarks() {
         case "eigen": { _ = try? SymmetricEigen(g) }
         case "pca": { _ = try? PCA.fit(data, solver: .auto) }
         case "gemm": { _ = multiply(x, x) }
-        case "gram": { _ = multiply(x, x, transposeA: true) }
+        case "gram": { _ = gramMatrix(x, ofColumns: true) }
         default: { _ = tridiagonalize(g) }
         }
         if what == "phases" {
