@@ -295,3 +295,72 @@ private func pcaPeerTime(matrix a: Tensor, runs: Int) -> Double? {
     else { return nil }
     return object["pca"]
 }
+
+// MARK: - Tridiagonalization alone
+
+/// Profiling aid for the Gram eigen-route, on the PCA benchmark's matrix X (n×n) and its Gram matrix:
+/// TRIDIAGONAL_WHAT = tridiagonalize (default), eigen (`SymmetricEigen`), pca (`PCA.fit`, `.auto`),
+/// gemm (X·X), gram (`gramMatrix`, GFLOP/s counted as for the full product), or phases (one line per
+/// call: Gram, then the eigen stages one by one, then the whole PCA). Sizes from TRIDIAGONAL_SIZES
+/// (default 576,2048), LINALG_BENCH_RUNS calls each (median, wall and process CPU time),
+/// LINALG_THREADS to limit the threads. No peer: use the `eigen` and `pca` areas for ratios.
+func runTridiagonalBenchmarks() {
+    let environment = ProcessInfo.processInfo.environment
+    let runs = Int(environment["LINALG_BENCH_RUNS"] ?? "") ?? 5
+    let sizes = (environment["TRIDIAGONAL_SIZES"] ?? "576,2048").split(separator: ",").compactMap { Int($0) }
+    if let threads = environment["LINALG_THREADS"].flatMap({ Int($0) }) { limitThreads(to: threads) }
+    print("== Linalg: tridiagonalization alone, median of \(runs) calls, \(threadCount) threads")
+    for n in sizes {
+        var rng = Xoshiro256StarStar(seed: UInt64(n * 7919 + n))
+        var x = gaussianMatrix(rows: n, columns: n, using: &rng)
+        for i in 0..<n { for j in 0..<n { x[i, j] /= 1 + Double(j) / 32 } }
+        var g = multiply(x, x, transposeA: true)
+        for i in 0..<n { for j in 0..<i { g[i, j] = g[j, i] } }
+        let what = environment["TRIDIAGONAL_WHAT"] ?? "tridiagonalize"
+        var data = gaussianTensor(shape: [n, n], using: &rng)
+        for j in 0..<n {
+            let scale = Float(1 / (1 + Double(j) / 32))
+            for i in 0..<n { data.scalars[i * n + j] *= scale }
+        }
+        let body: () -> Void = switch what {
+        case "eigen": { _ = try? SymmetricEigen(g) }
+        case "pca": { _ = try? PCA.fit(data, solver: .auto) }
+        case "gemm": { _ = multiply(x, x) }
+        case "gram": { _ = gramMatrix(x, ofColumns: true) }
+        default: { _ = tridiagonalize(g) }
+        }
+        if what == "phases" {
+            func time(_ body: () -> Void) -> String {
+                String(format: "%.3f", medianSeconds(runs: 1, body))
+            }
+            for _ in 0..<runs {
+                var gram = Matrix(rows: 0, columns: 0), t: Tridiagonalization? = nil
+                var dc: (values: [Double], vectors: Matrix)? = nil
+                var u = Matrix(rows: 0, columns: 0)
+                let xd = Matrix(rows: n, columns: n, scalars: data.scalars.map { Double($0) })
+                let tg = time { gram = gramMatrix(xd, ofColumns: true) }
+                let tc = time { _ = try? SymmetricEigen(gram) }
+                let tt = time { t = tridiagonalize(gram) }
+                let td = time { dc = try? tridiagonalEigenDivideAndConquer(d: t!.d, e: t!.e) }
+                u = dc!.vectors
+                let tq = time { t!.applyQ(to: &u) }
+                let ts = time { _ = sortedAndOriented(values: dc!.values, columnsOf: u) }
+                let tp = time { _ = try? PCA.fit(data, solver: .auto) }
+                print("   n = \(n): gram \(tg), eigen \(tc) = tridiagonalize \(tt) + D&C \(td) + Q·Z \(tq) + sort \(ts); PCA \(tp) s")
+            }
+            continue
+        }
+        body()
+        var cpu: [Double] = []
+        let seconds = medianSeconds(runs: runs) {
+            var start = timespec(), end = timespec()
+            clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &start)
+            body()
+            clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &end)
+            cpu.append(Double(end.tv_sec - start.tv_sec) + Double(end.tv_nsec - start.tv_nsec) / 1e9)
+        }
+        let cpuSeconds = median(cpu)
+        print("   \(what) n = \(n): " + String(format: "%.4f s (CPU %.4f s)", seconds, cpuSeconds)
+              + (what == "gemm" || what == "gram" ? String(format: " (%.1f GFLOP/s, %.1f per CPU-second)", 2 * pow(Double(n), 3) / seconds / 1e9, 2 * pow(Double(n), 3) / cpuSeconds / 1e9) : ""))
+    }
+}

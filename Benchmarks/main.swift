@@ -1,6 +1,6 @@
 // Benchmarks: prints figures beside a peer measured in the same run; never fails a build.
 // Usage: swift run -c release -Xcc -march=native Benchmarks [tensor] [linalg] [eigen] [pca] [forward] [latent] [surgery] [decode] [big] …
-// (no argument: all but big, which runs only when asked), or Benchmarks make-7b-shaped OUT_DIR.
+// (no argument: all but big and tridiagonal, which run only when asked), or Benchmarks make-7b-shaped OUT_DIR.
 // One line per area; each area's file defines its run function.
 import Foundation
 
@@ -26,6 +26,7 @@ if wanted("tensor") { runTensorBenchmarks(); runStoredLinearBenchmarks() }
 if wanted("linalg") { runLinalgBenchmarks() }
 if wanted("eigen") { runSymmetricEigenBenchmarks() }
 if wanted("pca") { runPCABenchmarks() }
+if areas.contains("tridiagonal") { runTridiagonalBenchmarks() }
 if wanted("forward") { runForwardBenchmarks() }
 if wanted("latent") { runLatentBenchmarks() }
 if wanted("surgery") { runSurgeryBenchmarks() }

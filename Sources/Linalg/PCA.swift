@@ -110,12 +110,19 @@ extension PCA {
         }
 
         // Centre: mean and Xc = X − mean in Double (mean 0 for an uncentred fit).
+        // (Row by row through pointers: the same sums in the same order as a subscripted loop, at
+        // memory speed — 11264×2048 is 23 M entries.)
         var mean = [Double](repeating: 0, count: f)
         var centred = data
         if isCentred {
-            for i in 0..<n { for j in 0..<f { mean[j] += data[i, j] } }
-            for j in 0..<f { mean[j] /= Double(n) }
-            for i in 0..<n { for j in 0..<f { centred[i, j] -= mean[j] } }
+            mean.withUnsafeMutableBufferPointer { mb in
+                centred.scalars.withUnsafeMutableBufferPointer { cb in
+                    let mu = mb.baseAddress!, x = cb.baseAddress!
+                    for i in 0..<n { axpy(1, x + i * f, mu, f) }            // μ += xᵢ (exact: α = 1)
+                    for j in 0..<f { mu[j] /= Double(n) }
+                    for i in 0..<n { axpy(-1, mu, x + i * f, f) }           // xᵢ −= μ
+                }
+            }
         }
 
         // The SVD of Xc, by the strategy the solver resolves to for this size and `keep`.
@@ -255,10 +262,7 @@ extension PCA {
 private func gramDecomposition(_ xc: Matrix) throws(LinalgError) -> (s: [Double], vt: Matrix) {
     let n = xc.rows, f = xc.columns
     let wide = n < f
-    var g = wide ? multiply(xc, xc, transposeB: true)        // (n, f) × (n, f)ᵀ → (n, n)
-                 : multiply(xc, xc, transposeA: true)        // (n, f)ᵀ × (n, f) → (f, f)
-    let k = g.rows
-    for i in 0..<k { for j in 0..<i { g[j, i] = g[i, j] } }  // exactly symmetric: one triangle
+    let g = gramMatrix(xc, ofColumns: !wide)                 // (n, f)·(n, f)ᵀ → (n, n), or (n, f)ᵀ·(n, f) → (f, f)
     let eigen = try SymmetricEigen(g)
     let s = eigen.values.map { $0 > 0 ? $0.squareRoot() : 0 }
     guard wide else { return (s, eigen.vectors.transposed()) }     // rows of Vᵀ: the eigenvectors

@@ -224,8 +224,16 @@ extension HouseholderQR {
     /// (`startingFromIdentity`), the block starting at reflector j0 meets only columns ≥ j0: the
     /// others are still zero in rows ≥ j0 (LAPACK dorgqr's saving, about half the work).
     package func applyQ(to x: inout Matrix, startingFromIdentity: Bool = false) {
-        let m = factors.rows, k = reflectorCount, c = x.columns
-        precondition(x.rows == m, "Q is \(m)×\(m); X has \(x.rows) rows")
+        precondition(x.rows == factors.rows, "Q is \(factors.rows)×\(factors.rows); X has \(x.rows) rows")
+        let c = x.columns
+        x.scalars.withUnsafeMutableBufferPointer { buffer in
+            applyQ(to: buffer.baseAddress!, columns: c, ldx: c, startingFromIdentity: startingFromIdentity)
+        }
+    }
+
+    /// The same on X (m×c) stored at `x` with leading dimension `ldx` (a block of a larger matrix).
+    package func applyQ(to x: UnsafeMutablePointer<Double>, columns c: Int, ldx: Int, startingFromIdentity: Bool = false) {
+        let m = factors.rows, k = reflectorCount
         if c == 0 { return }
         let starts = Array(stride(from: 0, to: k, by: applicationBlockWidth))
         for j0 in starts.reversed() {
@@ -233,10 +241,8 @@ extension HouseholderQR {
             if firstColumn == c { continue }
             let block = ReflectorBlock(factors: factors, tau: tau, first: j0,
                                        count: min(applicationBlockWidth, k - j0))
-            x.scalars.withUnsafeMutableBufferPointer { buffer in
-                block.apply(transposed: false, to: buffer.baseAddress! + j0 * c + firstColumn, rows: m - j0,
-                            columns: c - firstColumn, ldc: c)
-            }
+            block.apply(transposed: false, to: x + j0 * ldx + firstColumn, rows: m - j0,
+                        columns: c - firstColumn, ldc: ldx)
         }
     }
 }

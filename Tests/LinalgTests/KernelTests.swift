@@ -37,6 +37,43 @@ let kernelRelative = 1e-13
         } } }
     }
 
+    /// Sizes through the 4-row groups, the SIMD8 columns and their remainders (0…17), and a few large
+    /// ones; `first` offsets the block inside the triangle.
+    @Test func packedSymmetricProductMatchesReference() {
+        let sizes = Array(0...17) + [31, 64, 255, 300, 517]
+        for m in sizes { for first in [0, 3] {
+            let order = m + first
+            let packed = randomMatrix(1, max(order * (order + 1) / 2, 1), seed: UInt64(7 * m + first)).scalars
+            let x = randomMatrix(1, max(m, 1), seed: UInt64(11 * m + first)).scalars
+            var fast = [Double](repeating: .nan, count: m), slow = fast
+            packed.withUnsafeBufferPointer { p in
+                x.withUnsafeBufferPointer { x in
+                    packedSymmetricProduct(p.baseAddress!, first: first, count: m, x: x.baseAddress!,
+                                           into: &fast)
+                    packedSymmetricProductReference(p.baseAddress!, first: first, count: m, x: x.baseAddress!, into: &slow)
+                }
+            }
+            // Sums of m products of unit-scale Gaussians: summation order moves them by ~√m ulp.
+            // (allSatisfy, not max: a NaN left in `fast` must fail.)
+            #expect(zip(fast, slow).allSatisfy { abs($0 - $1) <= kernelRelative * Double(max(m, 1)) },
+                    "m \(m) first \(first)")
+        } }
+    }
+
+    /// Both orientations, across the 256-row blocks (255, 256, 257, 600) and odd small shapes.
+    @Test func gramMatrixMatchesTheFullProduct() {
+        for (r, c) in [(1, 1), (3, 7), (7, 3), (40, 17), (17, 255), (300, 256), (257, 40), (600, 90), (90, 600)] {
+            let x = randomMatrix(r, c, seed: UInt64(r * 1000 + c))
+            for ofColumns in [true, false] {
+                let g = gramMatrix(x, ofColumns: ofColumns)
+                let full = multiply(x, x, transposeA: ofColumns, transposeB: !ofColumns)
+                let depth = Double(ofColumns ? r : c)
+                #expect(maxAbsDifference(g, full) <= kernelRelative * depth, "\(r)×\(c) ofColumns \(ofColumns)")
+                #expect(g.scalars == g.transposed().scalars, "\(r)×\(c): exactly symmetric")
+            }
+        }
+    }
+
     @Test func blockedQRMatchesReference() {
         for (m, n) in [(1, 1), (5, 3), (3, 5), (40, 40), (100, 33), (33, 100), (130, 70), (70, 130)] {
             let a = randomMatrix(m, n, seed: UInt64(m * 1000 + n))
