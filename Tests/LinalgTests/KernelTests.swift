@@ -1,5 +1,6 @@
 // Each fast kernel against its plain reference twin, over sweeps of odd shapes (STYLE.md §2).
 import Testing
+import TestSupport
 import Tensor
 import Linalg
 
@@ -69,7 +70,7 @@ let kernelRelative = 1e-13
                 let full = multiply(x, x, transposeA: ofColumns, transposeB: !ofColumns)
                 let depth = Double(ofColumns ? r : c)
                 #expect(maxAbsDifference(g, full) <= kernelRelative * depth, "\(r)×\(c) ofColumns \(ofColumns)")
-                #expect(g.scalars == g.transposed().scalars, "\(r)×\(c): exactly symmetric")
+                #expect(elementDifference(g.scalars, g.transposed().scalars) == nil, "\(r)×\(c): exactly symmetric")
             }
         }
     }
@@ -125,7 +126,7 @@ let kernelRelative = 1e-13
             var fast = randomMatrix(rows, columns, seed: 5), slow = fast
             batch.apply(to: &fast)
             batch.applyReference(to: &slow)
-            #expect(fast.scalars == slow.scalars, "\(rows)×\(columns): same operations in the same order")
+            #expect(elementDifference(fast.scalars, slow.scalars) == nil, "\(rows)×\(columns): same operations in the same order")
         }
     }
 }
