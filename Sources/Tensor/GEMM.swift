@@ -323,8 +323,10 @@ private func gemvRows(m: Int, n: Int, k: Int,
                       b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
                       c: UnsafeMutablePointer<Float>, ldc: Int) {
     // Split the columns of C into chunks, one job each; a job does its chunk for every row of A.
-    let chunk = GEMVLimits.columnsPerJob(transposeB: transposeB)
-    let jobs = (n + chunk - 1) / chunk
+    // Rows of a stored-(n, k) B split evenly across the threads; a stored-(k, n) B keeps whole runs
+    // of 128 columns (its fast loop's width).
+    let preferred = GEMVLimits.columnsPerJob(transposeB: transposeB)
+    let (jobs, chunk) = transposeB ? balancedJobs(n, preferred: preferred) : ((n + preferred - 1) / preferred, preferred)
     let aIn = SharedPointer(readOnly: a), bIn = SharedPointer(readOnly: b)
     let out = SharedPointer(c)
     let job: @Sendable (Int) -> Void = { job in
@@ -372,7 +374,7 @@ private func gemvTransposed(n: Int, k: Int, x: UnsafePointer<Float>, w: UnsafePo
                                   wr.loadUnaligned(fromByteOffset: offset, as: V.self))
             offset += 64
         }
-        var t = ((s0 + s1) + (s2 + s3)).sum()
+        var t = laneSum((s0 + s1) + (s2 + s3))
         for p in (vectors / 4)..<k { t += x[p] * w[j * ldw + p] }
         y[j] = t
     }

@@ -85,6 +85,18 @@ package func parallelFor(_ count: Int, _ body: @Sendable (Int) -> Void) {
     }
 }
 
+/// `count` units split into jobs of about `preferred` units each, the number of jobs rounded up to a
+/// multiple of `threadCount` so that equal jobs end together: returns the jobs and the units per job
+/// (the last job takes what is left). For example 192 rows by 64 on two threads: 4 jobs of 48, not
+/// 3 of 64, of which one thread would do two while the other waits.
+package func balancedJobs(_ count: Int, preferred: Int) -> (jobs: Int, perJob: Int) {
+    let threads = threadCount
+    var jobs = max(1, (count + preferred - 1) / preferred)
+    if jobs > 1 && threads > 1 { jobs = (jobs + threads - 1) / threads * threads }
+    let perJob = max(1, (count + jobs - 1) / jobs)
+    return ((count + perJob - 1) / perJob, perJob)
+}
+
 // MARK: - Persistent workers
 //
 // One job at a time lives in the pool: a pointer to the caller's closure, the index count, how many

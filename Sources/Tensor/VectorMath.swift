@@ -76,3 +76,14 @@ func largestLane(_ v: SIMD16<Float>) -> Float {
     for i in 1..<16 where v[i] > m { m = v[i] }
     return m
 }
+
+/// The sum of the 16 lanes, pairwise: halves added as vectors (16 → 8 → 4 → 2), then the last two.
+/// `.sum()` adds the lanes one after another, a chain of 15 dependent additions: at the end of each
+/// row of a decode-step GEMV (k = 576: 18 blocks) that chain took about a quarter of the row's time.
+@inline(__always)
+func laneSum(_ v: SIMD16<Float>) -> Float {
+    let eight = v.lowHalf + v.highHalf
+    let four = eight.lowHalf + eight.highHalf
+    let two = four.lowHalf + four.highHalf
+    return two[0] + two[1]
+}

@@ -57,8 +57,8 @@ private func decodedGEMM(m: Int, x: UnsafePointer<Float>, weight w: WeightMatrix
 
 // MARK: - Fast: few rows
 
-/// Rows of W per parallel job: enough work to be worth handing out (~10 µs), few enough that two
-/// threads balance.
+/// Rows of W per parallel job, about: enough work to be worth handing out (~10 µs), few enough that
+/// two threads balance (`balancedJobs` evens them out).
 private let gemvRowsPerJob = 64
 
 /// Up to this many rows of x (a decode step, a short prompt), W is decoded in registers and read
@@ -87,11 +87,11 @@ private func storedGEMV(m: Int, x: UnsafePointer<Float>, weight w: WeightMatrix,
             }
         }
         let xIn = SharedPointer(readOnly: interleaved ? UnsafePointer(deinterleaved) : x), out = SharedPointer(y)
-        let jobs = (n + gemvRowsPerJob - 1) / gemvRowsPerJob
+        let (jobs, rowsPerJob) = balancedJobs(n, preferred: gemvRowsPerJob)
         w.withBytes { base in
             nonisolated(unsafe) let bytes = base
             let job: @Sendable (Int) -> Void = { job in
-                let rows = (job * gemvRowsPerJob)..<min(n, (job + 1) * gemvRowsPerJob)
+                let rows = (job * rowsPerJob)..<min(n, (job + 1) * rowsPerJob)
                 let rowBytes = w.rowBytes
                 switch w.encoding {
                 case .bf16 where interleaved:
@@ -138,7 +138,7 @@ private func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: In
                               br.loadUnaligned(fromByteOffset: 4 * p + 64, as: V.self))
         p += 32
     }
-    var t = (s0 + s1).sum()
+    var t = laneSum(s0 + s1)
     while p < count { t += a[p] * b[p]; p += 1 }
     return t
 }
@@ -177,10 +177,10 @@ private func blockRows<B: RegisterBlock>(_: B.Type, rows: Range<Int>, k: Int, w:
                 a3 = a3.addingProduct(first, x0.loadUnaligned(fromByteOffset: 3 * xBytes + o, as: V.self))
                 b3 = b3.addingProduct(second, x0.loadUnaligned(fromByteOffset: 3 * xBytes + o + 64, as: V.self))
             }
-            y[i * ldy + j] = (a0 + b0).sum()
-            y[(i + 1) * ldy + j] = (a1 + b1).sum()
-            y[(i + 2) * ldy + j] = (a2 + b2).sum()
-            y[(i + 3) * ldy + j] = (a3 + b3).sum()
+            y[i * ldy + j] = laneSum(a0 + b0)
+            y[(i + 1) * ldy + j] = laneSum(a1 + b1)
+            y[(i + 2) * ldy + j] = laneSum(a2 + b2)
+            y[(i + 3) * ldy + j] = laneSum(a3 + b3)
             i += 4
         }
         while i < m {
@@ -191,7 +191,7 @@ private func blockRows<B: RegisterBlock>(_: B.Type, rows: Range<Int>, k: Int, w:
                 s0 = s0.addingProduct(first, xr.loadUnaligned(fromByteOffset: 128 * b, as: V.self))
                 s1 = s1.addingProduct(second, xr.loadUnaligned(fromByteOffset: 128 * b + 64, as: V.self))
             }
-            y[i * ldy + j] = (s0 + s1).sum()
+            y[i * ldy + j] = laneSum(s0 + s1)
             i += 1
         }
     }
