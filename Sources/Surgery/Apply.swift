@@ -248,10 +248,8 @@ public final class Surgeon {
     /// Fits the groups in batches of one per core (each fit is independent and writes only its own
     /// slot), reporting progress after each batch.
     private func fit(_ keys: [CacheKey], progress: (SurgeryProgress) -> Void = { _ in }) throws(SurgeryError) {
-        let batch = max(1, ProcessInfo.processInfo.activeProcessorCount)
         var done = 0
-        for start in stride(from: 0, to: keys.count, by: batch) {
-            let slice = Array(keys[start..<min(start + batch, keys.count)])
+        for slice in Self.batches(keys, group: \.group) {
             let samples = slice.map { $0.group.samples(in: base) }
             var results = [Result<PCA, SurgeryError>?](repeating: nil, count: slice.count)
             results.withUnsafeMutableBufferPointer { buffer in
@@ -271,6 +269,23 @@ public final class Surgeon {
         }
     }
 
+    /// Groups to fit, a few per thread at a time (progress is reported and inputs are held per batch),
+    /// each batch ordered largest first. Each fit runs on one thread (a parallel loop inside another
+    /// runs serially) and the threads take the next fit as they finish, so a q (576×576) and a k
+    /// (192×576) no longer run as a pair with one thread idle for most of the q; largest first keeps
+    /// a big fit from starting last.
+    private static func batches<Key>(_ keys: [Key], group: (Key) -> MatrixGroup) -> [[Key]] {
+        let size = 4 * max(1, threadCount)
+        func cost(_ key: Key) -> Int {           // the Gram and its eigendecomposition: min(s, f)²·max(s, f)
+            let g = group(key), small = min(g.sampleCount, g.featureCount)
+            return small * small * max(g.sampleCount, g.featureCount)
+        }
+        return stride(from: 0, to: keys.count, by: size).map { start in
+            keys[start..<min(start + size, keys.count)].enumerated()
+                .sorted { (cost($0.element), -$0.offset) > (cost($1.element), -$1.offset) }.map(\.element)
+        }
+    }
+
     /// Fits the output PCAs (activation basis) of the groups, a batch at a time like `fit`.
     private func fitOutputs(_ keys: [OutputKey], progress: (SurgeryProgress) -> Void) throws(SurgeryError) {
         guard !keys.isEmpty else { return }
@@ -279,10 +294,8 @@ public final class Surgeon {
             throw .calibrationMismatch(layers: calibration.layerCount, width: calibration.width,
                                        modelLayers: base.layers.count, modelWidth: base.embedding.shape[1])
         }
-        let batch = max(1, ProcessInfo.processInfo.activeProcessorCount)
         var done = 0
-        for start in stride(from: 0, to: keys.count, by: batch) {
-            let slice = Array(keys[start..<min(start + batch, keys.count)])
+        for slice in Self.batches(keys, group: \.group) {
             let members = slice.map { key in key.group.members.map { base.layers[$0.layer][$0.target.tensor] } }
             var results = [Result<OutputPCA, SurgeryError>?](repeating: nil, count: slice.count)
             results.withUnsafeMutableBufferPointer { buffer in
