@@ -109,51 +109,15 @@ extension PCA {
         case .variance(let t): guard t > 0 && t <= 1 else { throw .invalidThreshold(t) }
         }
 
-        // Centre: mean and Xc = X − mean in Double (mean 0 for an uncentred fit).
-        // (Row by row through pointers: the same sums in the same order as a subscripted loop, at
-        // memory speed — 11264×2048 is 23 M entries.)
-        var mean = [Double](repeating: 0, count: f)
-        var centred = data
-        if isCentred {
-            mean.withUnsafeMutableBufferPointer { mb in
-                centred.scalars.withUnsafeMutableBufferPointer { cb in
-                    let mu = mb.baseAddress!, x = cb.baseAddress!
-                    for i in 0..<n { axpy(1, x + i * f, mu, f) }            // μ += xᵢ (exact: α = 1)
-                    for j in 0..<f { mu[j] /= Double(n) }
-                    for i in 0..<n { axpy(-1, mu, x + i * f, f) }           // xᵢ −= μ
-                }
-            }
-        }
+        let (mean, centred) = centredData(data, centred: isCentred)
 
         // The SVD of Xc, by the strategy the solver resolves to for this size and `keep`.
         var (s, vt) = try decompose(centred, keeping: keep, strategy: Strategy(solver, keeping: keep, limit: limit))
         var noU: Matrix? = nil
         flipSignsByV(u: &noU, vt: &vt)
 
-        // scikit-learn's arithmetic, in float32 as it runs on float32 input: σ rounded to Float,
-        // variance = σ²/(n − 1), ratio = variance / total. For a complete fit the total is numpy's
-        // pairwise sum of the variances; for a truncated one, ‖Xc‖²_F/(n − 1) (as sklearn's
-        // randomized solver). The cumulative ratio the count rule reads is np.cumsum of those float32
-        // ratios. An uncentred fit has no scikit-learn counterpart: its ratios are the energy
-        // σᵢ²/‖X‖²_F in Double, summed in Double.
-        let sigma = s.map { Float($0) }
-        let variance = sigma.map { ($0 * $0) / Float(n - 1) }
-        let complete = sigma.count == limit
-        let ratio: [Float]
-        var cumulative: [Double]
-        if isCentred {
-            let total = complete ? numpyPairwiseSum(variance) : Float(centred.squaredFrobeniusNorm / Double(n - 1))
-            ratio = variance.map { total > 0 ? $0 / total : 0 }
-            var running: Float = 0
-            cumulative = ratio.map { running += $0; return Double(running) }
-        } else {
-            let energy = complete ? s.reduce(0) { $0 + $1 * $1 } : centred.squaredFrobeniusNorm
-            let exact = s.map { energy > 0 ? $0 * $0 / energy : 0 }
-            ratio = exact.map { Float($0) }
-            var running = 0.0
-            cumulative = exact.map { running += $0; return running }
-        }
-
+        let (sigma, variance, ratio, cumulative, complete) = varianceRatios(s, samples: n, limit: limit, centred: isCentred,
+                                                                            squaredNorm: centred.squaredFrobeniusNorm)
         var pca = PCA(mean: mean.map { Float($0) }, components: vt.tensor, explainedVariance: variance,
                       explainedVarianceRatio: ratio, singularValues: sigma, sampleCount: n, isComplete: complete,
                       isCentred: isCentred, cumulativeRatio: cumulative, scores: nil)
@@ -248,6 +212,114 @@ extension PCA {
     }
 }
 
+/// The mean of each column and X − 1μᵀ, in Double (mean 0 and X itself when not centred). Row by row
+/// through pointers: the same sums in the same order as a subscripted loop, at memory speed
+/// (11264×2048 is 23 M entries).
+private func centredData(_ data: Matrix, centred isCentred: Bool) -> (mean: [Double], centred: Matrix) {
+    let n = data.rows, f = data.columns
+    var mean = [Double](repeating: 0, count: f)
+    var centred = data
+    if isCentred {
+        mean.withUnsafeMutableBufferPointer { mb in
+            centred.scalars.withUnsafeMutableBufferPointer { cb in
+                let mu = mb.baseAddress!, x = cb.baseAddress!
+                for i in 0..<n { axpy(1, x + i * f, mu, f) }            // μ += xᵢ (exact: α = 1)
+                for j in 0..<f { mu[j] /= Double(n) }
+                for i in 0..<n { axpy(-1, mu, x + i * f, f) }           // xᵢ −= μ
+            }
+        }
+    }
+    return (mean, centred)
+}
+
+/// scikit-learn's arithmetic, in float32 as it runs on float32 input: σ rounded to Float,
+/// variance = σ²/(n − 1), ratio = variance / total. For a complete fit the total is numpy's
+/// pairwise sum of the variances; for a truncated one, ‖Xc‖²_F/(n − 1) (as sklearn's randomized
+/// solver). The cumulative ratio the count rule reads is np.cumsum of those float32 ratios. An
+/// uncentred fit has no scikit-learn counterpart: its ratios are the energy σᵢ²/‖X‖²_F in Double,
+/// summed in Double.
+private func varianceRatios(_ s: [Double], samples n: Int, limit: Int, centred isCentred: Bool,
+                            squaredNorm: @autoclosure () -> Double)
+    -> (sigma: [Float], variance: [Float], ratio: [Float], cumulative: [Double], complete: Bool) {
+    let sigma = s.map { Float($0) }
+    let variance = sigma.map { ($0 * $0) / Float(n - 1) }
+    let complete = sigma.count == limit
+    let ratio: [Float]
+    var cumulative: [Double]
+    if isCentred {
+        let total = complete ? numpyPairwiseSum(variance) : Float(squaredNorm() / Double(n - 1))
+        ratio = variance.map { total > 0 ? $0 / total : 0 }
+        var running: Float = 0
+        cumulative = ratio.map { running += $0; return Double(running) }
+    } else {
+        let energy = complete ? s.reduce(0) { $0 + $1 * $1 } : squaredNorm()
+        let exact = s.map { energy > 0 ? $0 * $0 / energy : 0 }
+        ratio = exact.map { Float($0) }
+        var running = 0.0
+        cumulative = exact.map { running += $0; return running }
+    }
+    return (sigma, variance, ratio, cumulative, complete)
+}
+
+// MARK: - The spectrum alone
+
+/// What a complete PCA says about its variance — σ, the ratios and their running sum, and so every
+/// component count — without the components: from the eigenvalues of the Gram matrix alone
+/// (tridiagonalization, then the implicit QR iteration on the values, O(n²)), skipping the
+/// eigenvectors (divide and conquer and Q·Z, about half the work of a fit at n = 2048–4096). The
+/// ratios are computed by the same arithmetic as `PCA.fit`'s, on σ from the same Gram matrix; only
+/// the tridiagonal solver differs (both backward stable: eigenvalues within ~ε·‖G‖ of each other).
+public struct PCASpectrum: Sendable {
+    /// Singular values of the (centred) data, decreasing: min(n, f) of them.
+    public let singularValues: [Float]
+    /// Each component's share of the total variance (energy, uncentred).
+    public let explainedVarianceRatio: [Float]
+    /// cumulativeRatio[i]: the share of the first i + 1 components, as `PCA.cumulativeRatio`.
+    public let cumulativeRatio: [Double]
+    /// Whether the data were centred.
+    public let isCentred: Bool
+
+    /// min(n, f), the number of components.
+    public var componentCount: Int { singularValues.count }
+
+    /// The spectrum of a fit already made (complete or not; a truncated fit's counts past its
+    /// components throw, as the fit's own).
+    public init(_ pca: PCA) {
+        singularValues = pca.singularValues
+        explainedVarianceRatio = pca.explainedVarianceRatio
+        cumulativeRatio = pca.cumulativeRatio
+        isCentred = pca.isCentred
+        isComplete = pca.isComplete
+    }
+
+    /// The spectrum of `x` (n samples × f features, n ≥ 2), centred or not, as `PCA.fit(x)` would
+    /// give it.
+    public init(of x: Tensor, centred isCentred: Bool = true) throws(LinalgError) {
+        let data = try Matrix(checking: x)
+        let n = data.rows, f = data.columns
+        guard n >= 2 else { throw .tooFewSamples(found: n, needed: 2) }
+        let centred = centredData(data, centred: isCentred).centred
+        let g = gramMatrix(centred, ofColumns: n >= f)      // (n, f)ᵀ·(n, f) → (f, f), or (n, f)·(n, f)ᵀ → (n, n)
+        let t = tridiagonalize(try symmetricPart(checking: g, relativeTolerance: SymmetricEigen.symmetryTolerance))
+        var d = t.d, e = t.e
+        var noVectors: Matrix? = nil
+        try tridiagonalEigen(d: &d, e: &e, vt: &noVectors)
+        let s = d.sorted(by: >).map { $0 > 0 ? $0.squareRoot() : 0 }
+        let r = varianceRatios(s, samples: n, limit: min(n, f), centred: isCentred, squaredNorm: centred.squaredFrobeniusNorm)
+        (singularValues, explainedVarianceRatio, cumulativeRatio, self.isCentred, isComplete) =
+            (r.sigma, r.ratio, r.cumulative, isCentred, true)
+    }
+
+    private let isComplete: Bool
+
+    /// The number of leading components that explain a fraction `t` ∈ (0, 1] of the variance: the
+    /// count `PCA.componentCount(forVariance:rule:)` gives on the same ratios.
+    public func componentCount(forVariance t: Double, rule: VarianceRule = .reaches) throws(LinalgError) -> Int {
+        try countRule(t, rule: rule, cumulative: cumulativeRatio, centred: isCentred, complete: isComplete,
+                      components: componentCount)
+    }
+}
+
 // MARK: - The eigen-route through the Gram matrix
 
 /// σ (descending) and Vᵀ of Xc (n × f) from the eigendecomposition of its Gram matrix.
@@ -339,6 +411,22 @@ private func numpyPairwiseSum(_ a: Slice<UnsafeBufferPointer<Float>>) -> Float {
 
 // MARK: - Component counts
 
+/// The count rule on a running sum of ratios (see `PCA.componentCount(forVariance:rule:)`).
+private func countRule(_ t: Double, rule: VarianceRule, cumulative: [Double], centred isCentred: Bool,
+                       complete isComplete: Bool, components: Int) throws(LinalgError) -> Int {
+    guard t > 0 && t <= 1 else { throw .invalidThreshold(t) }
+    if t == 1 && rule == .reaches && isComplete { return components }
+    // Centred: compared in Float, as numpy compares a float32 array with a Python float.
+    let index: Int? = switch (rule, isCentred) {
+    case (.reaches, true): cumulative.firstIndex { Float($0) >= Float(t) }
+    case (.reaches, false): cumulative.firstIndex { $0 >= t }
+    case (.exceeds, _): cumulative.firstIndex { $0 > t }
+    }
+    if let index { return index + 1 }
+    if isComplete { return components }
+    throw .varianceNotReached(threshold: t, explained: cumulative.last ?? 0)
+}
+
 extension PCA {
     /// The number of leading components that explain a fraction `t` ∈ (0, 1] of the variance, by
     /// `rule` on `cumulativeRatio`. The one count rule of the project: surgery, spectra and the
@@ -346,17 +434,8 @@ extension PCA {
     /// rounding, all components are needed; a truncated fit that falls short throws
     /// `varianceNotReached`.
     public func componentCount(forVariance t: Double, rule: VarianceRule = .reaches) throws(LinalgError) -> Int {
-        guard t > 0 && t <= 1 else { throw .invalidThreshold(t) }
-        if t == 1 && rule == .reaches && isComplete { return componentCount }
-        // Centred: compared in Float, as numpy compares a float32 array with a Python float.
-        let index: Int? = switch (rule, isCentred) {
-        case (.reaches, true): cumulativeRatio.firstIndex { Float($0) >= Float(t) }
-        case (.reaches, false): cumulativeRatio.firstIndex { $0 >= t }
-        case (.exceeds, _): cumulativeRatio.firstIndex { $0 > t }
-        }
-        if let index { return index + 1 }
-        if isComplete { return componentCount }
-        throw .varianceNotReached(threshold: t, explained: cumulativeRatio.last ?? 0)
+        try countRule(t, rule: rule, cumulative: cumulativeRatio, centred: isCentred, complete: isComplete,
+                      components: componentCount)
     }
 
     /// The same PCA keeping only the leading `count` components (as scikit-learn stores a fit with

@@ -243,10 +243,40 @@ public final class Surgeon {
         return cache[key]!
     }
 
+    /// The variance spectrum of each group: from the cached fit where there is one (a sweep on this
+    /// surgeon made it), else from the eigenvalues alone (`PCASpectrum(of:)`, about half a fit's
+    /// work), in batches as `fit`; those are not cached.
+    func spectra(of groups: [MatrixGroup], centred: Bool, progress: (SurgeryProgress) -> Void) throws(SurgeryError) -> [PCASpectrum] {
+        var spectra = groups.map { group in cache[CacheKey(group: group, centred: centred)].map { PCASpectrum($0) } }
+        let missing = groups.indices.filter { spectra[$0] == nil }
+        var done = 0
+        for slice in Self.batches(missing, group: { groups[$0] }) {
+            let samples = slice.map { groups[$0].samples(in: base) }
+            var results = [Result<PCASpectrum, SurgeryError>?](repeating: nil, count: slice.count)
+            results.withUnsafeMutableBufferPointer { buffer in
+                let out = SharedPointer(buffer.baseAddress!)
+                parallelFor(slice.count) { i in
+                    out.base[i] = Result { () throws(SurgeryError) -> PCASpectrum in
+                        do { return try PCASpectrum(of: samples[i], centred: centred) } catch {
+                            throw .decompositionFailed(group: groups[slice[i]].label, reason: "\(error)")
+                        }
+                    }
+                }
+            }
+            for (index, result) in zip(slice, results) {
+                spectra[index] = try result!.get()
+                done += 1
+                progress(SurgeryProgress(done: done, total: missing.count,
+                                         item: "decomposing \(groups[index].label)\(centred ? "" : " (uncentred)"), eigenvalues only"))
+            }
+        }
+        return spectra.map { $0! }
+    }
+
     // MARK: - Fitting, a few groups at a time
 
-    /// Fits the groups in batches of one per core (each fit is independent and writes only its own
-    /// slot), reporting progress after each batch.
+    /// Fits the groups in batches (`batches`: each fit is independent and writes only its own slot),
+    /// reporting progress after each batch.
     private func fit(_ keys: [CacheKey], progress: (SurgeryProgress) -> Void = { _ in }) throws(SurgeryError) {
         var done = 0
         for slice in Self.batches(keys, group: \.group) {

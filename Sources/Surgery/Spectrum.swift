@@ -2,7 +2,8 @@
 // q, k, v (each its own PCA) and of the stacked [K; V] (the shared-kv basis), as curves (SVG, one
 // file per matrix kind, one line per layer), as a table of the components each threshold needs, and
 // as report.html holding both (ReportHTML.swift).
-// The decompositions are the surgeon's, so a spectrum and a sweep on one surgeon fit each PCA once.
+// A group the surgeon has already fitted (a sweep on it) gives its spectrum from that fit; the others
+// are computed from the eigenvalues alone (PCASpectrum), which is about half the work of a fit.
 import Linalg
 
 public struct Spectrum: Sendable {
@@ -14,8 +15,8 @@ public struct Spectrum: Sendable {
         public let layer: Int
         /// `q`, `k`, `v`, … or `kv` for the stacked K/V.
         public let matrix: String
-        /// The fit: its ratios, cumulative ratios and count rule.
-        let fit: PCA
+        /// The fit's spectrum: its ratios, cumulative ratios and count rule.
+        let fit: PCASpectrum
 
         /// Explained-variance (energy, uncentred) ratio of each component, decreasing.
         public var ratios: [Double] { fit.explainedVarianceRatio.map { Double($0) } }
@@ -23,7 +24,7 @@ public struct Spectrum: Sendable {
         public var cumulative: [Double] { fit.cumulativeRatio }
 
         /// Components needed to reach threshold t: the rule surgery uses (Linalg's count rule).
-        public func componentsNeeded(_ t: Double) -> Int { fit.components(reaching: t) }
+        public func componentsNeeded(_ t: Double) -> Int { (try? fit.componentCount(forVariance: t)) ?? fit.componentCount }
     }
 
     public let curves: [Curve]
@@ -39,14 +40,11 @@ public struct Spectrum: Sendable {
         var plans = [try SurgeryPlan(targets: targets, grouping: .separate, selection: .variance(1), centring: centring)]
         let stacked = targets.contains(.k) && targets.contains(.v)
         if stacked { plans.append(try SurgeryPlan(targets: [.k, .v], grouping: .sharedKV, selection: .variance(1), centring: centring)) }
-        try surgeon.prepare(plans, progress: progress)
-        var curves: [Curve] = []
-        for plan in plans {
-            for group in try plan.groups(for: surgeon.base) {
-                let name = group.members.count == 1 ? group.members[0].target.rawValue : "kv"
-                let fit = try surgeon.decomposition(of: group, centred: centring.isCentred)
-                curves.append(Curve(layer: group.members[0].layer, matrix: name, fit: fit))
-            }
+        var groups: [MatrixGroup] = []
+        for plan in plans { groups += try plan.groups(for: surgeon.base) }
+        let spectra = try surgeon.spectra(of: groups, centred: centring.isCentred, progress: progress)
+        let curves = zip(groups, spectra).map { group, fit in
+            Curve(layer: group.members[0].layer, matrix: group.members.count == 1 ? group.members[0].target.rawValue : "kv", fit: fit)
         }
         let matrices = plans[0].targets.map(\.rawValue) + (stacked ? ["kv"] : [])
         self.centring = centring

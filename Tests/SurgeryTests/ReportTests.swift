@@ -118,12 +118,23 @@ let float32RatioSum = 1e-6
         #expect(spectrum.matrices == ["q", "k", "v", "kv"])
         #expect(spectrum.curves.count == 3 * 4)
         #expect(spectrum.curves.map(\.ratios.count).prefix(4) == [16, 8, 8, 16])
-        // The same decompositions a surgery uses: nothing new is fitted for a shared-kv plan.
+        // Eigenvalues only: nothing is fitted or cached; a surgery's fit then counts the same.
+        #expect(surgeon.cachedDecompositions == 0)
         let plan = try SurgeryPlan(grouping: .sharedKV, selection: .variance(0.7))
         let stats = try surgeon.apply(plan).statistics
-        #expect(surgeon.cachedDecompositions == 12)
         let kv = spectrum.curves.first { $0.layer == 1 && $0.matrix == "kv" }!
         #expect(stats.first { $0.matrix == MatrixID(layer: 1, target: .k) }!.components == kv.componentsNeeded(0.7))
+        // On a surgeon holding fits, the spectrum is read from them: the same curves.
+        let fitted = Surgeon(base: weights)
+        try fitted.prepare([try SurgeryPlan(grouping: .separate, selection: .variance(1)), plan])
+        let held = fitted.cachedDecompositions
+        let fromFits = try Spectrum(surgeon: fitted)
+        #expect(fitted.cachedDecompositions == held)
+        for (a, b) in zip(spectrum.curves, fromFits.curves) {
+            #expect(a.layer == b.layer && a.matrix == b.matrix)
+            #expect(Spectrum.thresholds.allSatisfy { a.componentsNeeded($0) == b.componentsNeeded($0) }, "layer \(a.layer) \(a.matrix)")
+            #expect(zip(a.cumulative, b.cumulative).allSatisfy { abs($0 - $1) <= 1e-6 }, "layer \(a.layer) \(a.matrix)")
+        }
         for curve in spectrum.curves {
             #expect(abs(curve.cumulative.last! - 1) < float32RatioSum)
             for t in Spectrum.thresholds {
