@@ -143,7 +143,8 @@ func runDecodeChild(path: String) {
     _ = model.logits(Array(tokens.prefix(64)))                  // warm up
     let prefill = medianSeconds(runs: 3) { _ = model.logits(tokens) }
     var decodeTimes: [Double] = []
-    for _ in 0..<3 {
+    // As `generate` runs: the workers kept awake between steps (ParallelFor.swift).
+    keepingWorkersAwake { for _ in 0..<3 {
         var cache = model.makeCache(capacity: steps + 1)
         var logits = model.forward([tokens[0]], cache: &cache)  // the 1-token prompt
         let start = DispatchTime.now().uptimeNanoseconds
@@ -152,7 +153,7 @@ func runDecodeChild(path: String) {
             logits = model.forward([token], cache: &cache)
         }
         decodeTimes.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-    }
+    } }
     print(Double(window) / prefill, Double(steps) / median(decodeTimes))
 }
 

@@ -54,14 +54,14 @@ func runForwardBenchmarks() {
         print("  \(subject.dtype) prefill: \(format(Double(window) / seconds)) tokens/s")
         if subject.dtype == "Q4_1" {
             let steps = 128
-            let decode = medianSeconds(runs: 3) {
+            let decode = keepingWorkersAwake { medianSeconds(runs: 3) {
                 var cache = model.makeCache(capacity: steps + 1)
                 var token = tokens[0]
                 for _ in 0..<steps {
                     let logits = model.forward([token], cache: &cache)
                     token = logits.scalars.withUnsafeBufferPointer { argmax($0) }
                 }
-            }
+            } }                                                  // workers awake, as in `generate`
             print("  Q4_1 decode: \(format(Double(steps) / decode)) tokens/s (median of 3 × \(steps) steps)")
         }
     }
