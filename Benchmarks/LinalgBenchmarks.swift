@@ -7,7 +7,14 @@ import Tensor
 
 /// Matrix shapes: SmolLM2's q_proj and stacked K/V, TinyLlama's q_proj and K/V, and TinyLlama's K and
 /// V of all 22 layers stacked (the study's "basis shared across layers").
-private let linalgShapes: [(Int, Int)] = [(576, 576), (384, 576), (2048, 2048), (512, 2048), (11264, 2048)]
+/// LINALG_BENCH_SHAPES=576x576,2048x2048 picks some of them (for profiling one shape).
+private let linalgShapes: [(Int, Int)] = chosenShapes([(576, 576), (384, 576), (2048, 2048), (512, 2048), (11264, 2048)])
+
+private func chosenShapes(_ all: [(Int, Int)]) -> [(Int, Int)] {
+    guard let list = ProcessInfo.processInfo.environment["LINALG_BENCH_SHAPES"] else { return all }
+    let wanted = Set(list.split(separator: ",").map(String.init))
+    return all.filter { wanted.contains("\($0.0)x\($0.1)") }
+}
 private let randomizedRank = 64
 
 func runLinalgBenchmarks() {
@@ -220,7 +227,7 @@ private func eigenPeerTime(matrix m: Matrix, runs: Int) -> Double? {
 // MARK: - PCA solvers
 
 /// The PCA shapes: SmolLM2's q_proj, TinyLlama's q_proj, TinyLlama's K/V of 22 layers stacked.
-private let pcaShapes: [(Int, Int)] = [(576, 576), (2048, 2048), (11264, 2048)]
+private let pcaShapes: [(Int, Int)] = chosenShapes([(576, 576), (2048, 2048), (11264, 2048)])
 
 /// `PCA.fit` (all components) by each dense route — the SVD (`.exact`), the Gram eigen-route
 /// (`.covariance`) and what `.auto` picks — beside scikit-learn's `PCA(svd_solver='full')` on the
