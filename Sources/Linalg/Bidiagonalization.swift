@@ -4,6 +4,7 @@
 // rank-one update with the next matrix–vector product so the trailing matrix is swept twice per
 // step instead of four times — the "BLAS 2.5" operations of Howell, Demmel, Fulton, Hammarling &
 // Marmol, "Cache efficient bidiagonalization using BLAS 2.5 operators" (ACM TOMS 34(3), 2008).
+import Tensor
 //
 //   m rows · n columns · step k: Hₖ = I − τₖ·vₖ·vₖᵀ (rows k..<m), Gₖ = I − πₖ·uₖ·uₖᵀ (columns k+1..<n)
 //   B = H_{n−1}⋯H₀ · A · G₀⋯G_{n−2}: diagonal d (n), superdiagonal e (n − 1).
@@ -95,8 +96,10 @@ package func bidiagonalizeReference(_ a: Matrix) -> Bidiagonalization {
 ///   column k+1 (cheap): A[i, k+1] −= zᵢ;  Hₖ₊₁ (vₖ₊₁, τₖ₊₁) from it
 ///   sweep 2: for i > k:  rowᵢ[k+2..] −= zᵢ·uₖ[1..];  w′ += vₖ₊₁,ᵢ·rowᵢ[k+2..]  (right update ⊕ vᵀ·A)
 ///
-/// One thread: each sweep streams the trailing matrix through memory once, and a second thread
-/// competing for the same bandwidth measured slower at every size from 384 to 2048 (README).
+/// Each sweep streams the trailing matrix through memory once. While the trailing block is large
+/// (`sweepRowPieces`), its rows are cut into a fixed number of pieces that the threads take in turn:
+/// sweep 1 is independent per row, and sweep 2's w′ is summed per piece, then the pieces in order —
+/// the same bits on any number of threads.
 package func bidiagonalize(_ a: Matrix) -> Bidiagonalization {
     var f = a
     let m = f.rows, n = f.columns
@@ -105,11 +108,14 @@ package func bidiagonalize(_ a: Matrix) -> Bidiagonalization {
     var tauLeft = d, tauRight = e
     var w = [Double](repeating: 0, count: n)
     var z = [Double](repeating: 0, count: m)
+    var partial = [Double](repeating: 0, count: sweepRowPieces * n)       // w′ of each piece of rows
     f.scalars.withUnsafeMutableBufferPointer { buffer in
         let p = buffer.baseAddress!
         w.withUnsafeMutableBufferPointer { wb in
             z.withUnsafeMutableBufferPointer { zb in
+                partial.withUnsafeMutableBufferPointer { pb in
                 let w = wb.baseAddress!, z = zb.baseAddress!
+                let shared = SharedPointer(p), zShared = SharedPointer(z), partials = SharedPointer(pb.baseAddress!)
                 // H₀ and w = v₀ᵀ·A[0..<m, 1..<n].
                 var (beta, tau) = makeReflector(p, count: m, stride: n)
                 for i in 0..<m { axpy(p[i * n], p + i * n + 1, w, n - 1) }
@@ -125,26 +131,52 @@ package func bidiagonalize(_ a: Matrix) -> Bidiagonalization {
                     let (gamma, pi) = makeReflector(u, count: width, stride: 1)
                     e[k] = gamma
                     tauRight[k] = pi
+                    let rows = m - k - 1                          // trailing rows k+1..<m
+                    let pieces = rows * width >= sweepParallelMinimum ? sweepRowPieces : 1
+                    let perPiece = (rows + pieces - 1) / pieces
+                    let wIn = SharedPointer(readOnly: UnsafePointer(w))
                     // Sweep 1: left update of rows k+1..<m and zᵢ = π·(rowᵢ · u).
-                    for i in (k + 1)..<m {
-                        let row = p + i * n + k + 1
-                        axpy(-p[i * n + k], w, row, width)                // −τ·vᵢ·w (τ folded into w)
-                        z[i] = pi * dot(row, u, width)
+                    let sweep1: @Sendable (Int) -> Void = { piece in
+                        let p = shared.base, z = zShared.base, u = p + k * n + k + 1
+                        for i in (k + 1 + piece * perPiece)..<min(m, k + 1 + (piece + 1) * perPiece) {
+                            let row = p + i * n + k + 1
+                            axpy(-p[i * n + k], wIn.base, row, width)     // −τ·vᵢ·w (τ folded into w)
+                            z[i] = pi * dot(row, u, width)
+                        }
                     }
+                    if pieces > 1 { parallelFor(pieces, sweep1) } else { sweep1(0) }
                     // Column k+1 gets its right update (u₀ = 1), then yields Hₖ₊₁.
                     for i in (k + 1)..<m { p[i * n + k + 1] -= z[i] }
                     (beta, tau) = makeReflector(p + (k + 1) * n + k + 1, count: m - k - 1, stride: n)
-                    // Sweep 2: right update of columns k+2..<n and w′ = vₖ₊₁ᵀ·A[k+1..<m, k+2..<n].
+                    // Sweep 2: right update of columns k+2..<n and w′ = vₖ₊₁ᵀ·A[k+1..<m, k+2..<n],
+                    // summed per piece of rows into its own partial (one piece: straight into w).
                     let rest = width - 1
-                    for c in 0..<rest { w[c] = 0 }
-                    for i in (k + 1)..<m {
-                        let row = p + i * n + k + 2
-                        axpy(-z[i], u + 1, row, rest)                     // uₖ[1...]
-                        axpy(p[i * n + k + 1], row, w, rest)              // vₖ₊₁,ᵢ·rowᵢ
+                    let sweep2: @Sendable (Int) -> Void = { piece in
+                        let p = shared.base, z = zShared.base, u = p + k * n + k + 1
+                        let sum = pieces > 1 ? partials.base + piece * n : UnsafeMutablePointer(mutating: wIn.base)
+                        for c in 0..<rest { sum[c] = 0 }
+                        for i in (k + 1 + piece * perPiece)..<min(m, k + 1 + (piece + 1) * perPiece) {
+                            let row = p + i * n + k + 2
+                            axpy(-z[i], u + 1, row, rest)                     // uₖ[1...]
+                            axpy(p[i * n + k + 1], row, sum, rest)            // vₖ₊₁,ᵢ·rowᵢ
+                        }
                     }
+                    if pieces > 1 {
+                        parallelFor(pieces, sweep2)
+                        for c in 0..<rest { w[c] = 0 }
+                        for piece in 0..<pieces { axpy(1, partials.base + piece * n, w, rest) }
+                    } else {
+                        sweep2(0)
+                    }
+                }
                 }
             }
         }
     }
     return Bidiagonalization(factors: f, d: d, e: e, tauLeft: tauLeft, tauRight: tauRight)
 }
+
+/// Pieces of rows a sweep is cut into while the trailing block has at least `sweepParallelMinimum`
+/// entries (below, one piece on the caller's thread: a hand-off costs ~1 µs, a sweep of 128² ~10 µs).
+package let sweepRowPieces = 4
+package let sweepParallelMinimum = 1 << 15

@@ -85,7 +85,8 @@ let kernelRelative = 1e-13
     }
 
     @Test func fusedBidiagonalizationMatchesReference() {
-        for (m, n) in [(1, 1), (2, 1), (5, 5), (17, 9), (64, 64), (200, 150), (300, 3)] {
+        // 300×200 and 400×256 start above `sweepParallelMinimum`: their first steps sweep in pieces.
+        for (m, n) in [(1, 1), (2, 1), (5, 5), (17, 9), (64, 64), (200, 150), (300, 3), (300, 200), (400, 256)] {
             let a = randomMatrix(m, n, seed: UInt64(m * 1000 + n))
             let fast = bidiagonalize(a), slow = bidiagonalizeReference(a)
             let scale = Double(m + n)
@@ -93,6 +94,18 @@ let kernelRelative = 1e-13
             #expect(zip(fast.e, slow.e).allSatisfy { abs($0 - $1) <= kernelRelative * scale }, "\(m)×\(n)")
             #expect(maxAbsDifference(fast.factors, slow.factors) <= kernelRelative * scale, "\(m)×\(n)")
         }
+    }
+
+    /// The pieces of a sweep are fixed, not one per thread: the same bits on one thread as on all.
+    @Test func bidiagonalizationIsBitIdenticalOnOneThread() {
+        let a = randomMatrix(400, 256, seed: 41)
+        #expect((a.rows - 1) * (a.columns - 1) >= sweepParallelMinimum)
+        let all = bidiagonalize(a)
+        limitThreads(to: 1)
+        defer { limitThreads(to: activeProcessorCount) }
+        let one = bidiagonalize(a)
+        #expect(one.d.map(\.bitPattern) == all.d.map(\.bitPattern) && one.e.map(\.bitPattern) == all.e.map(\.bitPattern))
+        #expect(elementDifference(one.factors.scalars.map(\.bitPattern), all.factors.scalars.map(\.bitPattern)) == nil)
     }
 
     @Test func batchedRotationsMatchReference() {
