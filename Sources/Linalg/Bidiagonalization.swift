@@ -4,10 +4,10 @@
 // rank-one update with the next matrix–vector product so the trailing matrix is swept twice per
 // step instead of four times — the "BLAS 2.5" operations of Howell, Demmel, Fulton, Hammarling &
 // Marmol, "Cache efficient bidiagonalization using BLAS 2.5 operators" (ACM TOMS 34(3), 2008).
-import Tensor
 //
 //   m rows · n columns · step k: Hₖ = I − τₖ·vₖ·vₖᵀ (rows k..<m), Gₖ = I − πₖ·uₖ·uₖᵀ (columns k+1..<n)
 //   B = H_{n−1}⋯H₀ · A · G₀⋯G_{n−2}: diagonal d (n), superdiagonal e (n − 1).
+import Tensor
 
 /// The bidiagonal form and the reflectors that produced it: vₖ below the diagonal in column k,
 /// uₖ right of the superdiagonal in row k (unit leading entries implied).
@@ -97,7 +97,7 @@ package func bidiagonalizeReference(_ a: Matrix) -> Bidiagonalization {
 ///   sweep 2: for i > k:  rowᵢ[k+2..] −= zᵢ·uₖ[1..];  w′ += vₖ₊₁,ᵢ·rowᵢ[k+2..]  (right update ⊕ vᵀ·A)
 ///
 /// Each sweep streams the trailing matrix through memory once. While the trailing block is large
-/// (`sweepRowPieces`), its rows are cut into a fixed number of pieces that the threads take in turn:
+/// (`sweepParallelMinimum`), its rows are cut into a fixed number of pieces that the threads take in turn:
 /// sweep 1 is independent per row, and sweep 2's w′ is summed per piece, then the pieces in order —
 /// the same bits on any number of threads.
 package func bidiagonalize(_ a: Matrix) -> Bidiagonalization {
@@ -114,61 +114,61 @@ package func bidiagonalize(_ a: Matrix) -> Bidiagonalization {
         w.withUnsafeMutableBufferPointer { wb in
             z.withUnsafeMutableBufferPointer { zb in
                 partial.withUnsafeMutableBufferPointer { pb in
-                let w = wb.baseAddress!, z = zb.baseAddress!
-                let shared = SharedPointer(p), zShared = SharedPointer(z), partials = SharedPointer(pb.baseAddress!)
-                // H₀ and w = v₀ᵀ·A[0..<m, 1..<n].
-                var (beta, tau) = makeReflector(p, count: m, stride: n)
-                for i in 0..<m { axpy(p[i * n], p + i * n + 1, w, n - 1) }
-                for k in 0..<n {
-                    d[k] = beta
-                    tauLeft[k] = tau
-                    if k == n - 1 { break }
-                    let width = n - k - 1                         // trailing columns k+1..<n
-                    let u = p + k * n + k + 1                     // row k → uₖ
-                    // Row k gets its left update (v₀ = 1), then yields Gₖ.
-                    for c in 0..<width { w[c] *= tau }
-                    for c in 0..<width { u[c] -= w[c] }
-                    let (gamma, pi) = makeReflector(u, count: width, stride: 1)
-                    e[k] = gamma
-                    tauRight[k] = pi
-                    let rows = m - k - 1                          // trailing rows k+1..<m
-                    let pieces = rows * width >= sweepParallelMinimum ? sweepRowPieces : 1
-                    let perPiece = (rows + pieces - 1) / pieces
-                    let wIn = SharedPointer(readOnly: UnsafePointer(w))
-                    // Sweep 1: left update of rows k+1..<m and zᵢ = π·(rowᵢ · u).
-                    let sweep1: @Sendable (Int) -> Void = { piece in
-                        let p = shared.base, z = zShared.base, u = p + k * n + k + 1
-                        for i in (k + 1 + piece * perPiece)..<min(m, k + 1 + (piece + 1) * perPiece) {
-                            let row = p + i * n + k + 1
-                            axpy(-p[i * n + k], wIn.base, row, width)     // −τ·vᵢ·w (τ folded into w)
-                            z[i] = pi * dot(row, u, width)
+                    let w = wb.baseAddress!, z = zb.baseAddress!
+                    let shared = SharedPointer(p), zShared = SharedPointer(z), wShared = SharedPointer(w)
+                    let partials = SharedPointer(pb.baseAddress!)
+                    // H₀ and w = v₀ᵀ·A[0..<m, 1..<n].
+                    var (beta, tau) = makeReflector(p, count: m, stride: n)
+                    for i in 0..<m { axpy(p[i * n], p + i * n + 1, w, n - 1) }
+                    for k in 0..<n {
+                        d[k] = beta
+                        tauLeft[k] = tau
+                        if k == n - 1 { break }
+                        let width = n - k - 1                         // trailing columns k+1..<n
+                        let u = p + k * n + k + 1                     // row k → uₖ
+                        // Row k gets its left update (v₀ = 1), then yields Gₖ.
+                        for c in 0..<width { w[c] *= tau }
+                        for c in 0..<width { u[c] -= w[c] }
+                        let (gamma, pi) = makeReflector(u, count: width, stride: 1)
+                        e[k] = gamma
+                        tauRight[k] = pi
+                        let rows = m - k - 1                          // trailing rows k+1..<m
+                        let pieces = rows * width >= sweepParallelMinimum ? sweepRowPieces : 1
+                        let perPiece = (rows + pieces - 1) / pieces
+                        // Sweep 1: left update of rows k+1..<m and zᵢ = π·(rowᵢ · u).
+                        let sweep1: @Sendable (Int) -> Void = { piece in
+                            let p = shared.base, z = zShared.base, u = p + k * n + k + 1
+                            for i in (k + 1 + piece * perPiece)..<min(m, k + 1 + (piece + 1) * perPiece) {
+                                let row = p + i * n + k + 1
+                                axpy(-p[i * n + k], wShared.base, row, width)     // −τ·vᵢ·w (τ folded into w)
+                                z[i] = pi * dot(row, u, width)
+                            }
+                        }
+                        if pieces > 1 { parallelFor(pieces, sweep1) } else { sweep1(0) }
+                        // Column k+1 gets its right update (u₀ = 1), then yields Hₖ₊₁.
+                        for i in (k + 1)..<m { p[i * n + k + 1] -= z[i] }
+                        (beta, tau) = makeReflector(p + (k + 1) * n + k + 1, count: m - k - 1, stride: n)
+                        // Sweep 2: right update of columns k+2..<n and w′ = vₖ₊₁ᵀ·A[k+1..<m, k+2..<n],
+                        // summed per piece of rows into its own partial (one piece: straight into w).
+                        let rest = width - 1
+                        let sweep2: @Sendable (Int) -> Void = { piece in
+                            let p = shared.base, z = zShared.base, u = p + k * n + k + 1
+                            let sum = pieces > 1 ? partials.base + piece * n : wShared.base
+                            for c in 0..<rest { sum[c] = 0 }
+                            for i in (k + 1 + piece * perPiece)..<min(m, k + 1 + (piece + 1) * perPiece) {
+                                let row = p + i * n + k + 2
+                                axpy(-z[i], u + 1, row, rest)                     // uₖ[1...]
+                                axpy(p[i * n + k + 1], row, sum, rest)            // vₖ₊₁,ᵢ·rowᵢ
+                            }
+                        }
+                        if pieces > 1 {
+                            parallelFor(pieces, sweep2)
+                            for c in 0..<rest { w[c] = 0 }
+                            for piece in 0..<pieces { axpy(1, partials.base + piece * n, w, rest) }
+                        } else {
+                            sweep2(0)
                         }
                     }
-                    if pieces > 1 { parallelFor(pieces, sweep1) } else { sweep1(0) }
-                    // Column k+1 gets its right update (u₀ = 1), then yields Hₖ₊₁.
-                    for i in (k + 1)..<m { p[i * n + k + 1] -= z[i] }
-                    (beta, tau) = makeReflector(p + (k + 1) * n + k + 1, count: m - k - 1, stride: n)
-                    // Sweep 2: right update of columns k+2..<n and w′ = vₖ₊₁ᵀ·A[k+1..<m, k+2..<n],
-                    // summed per piece of rows into its own partial (one piece: straight into w).
-                    let rest = width - 1
-                    let sweep2: @Sendable (Int) -> Void = { piece in
-                        let p = shared.base, z = zShared.base, u = p + k * n + k + 1
-                        let sum = pieces > 1 ? partials.base + piece * n : UnsafeMutablePointer(mutating: wIn.base)
-                        for c in 0..<rest { sum[c] = 0 }
-                        for i in (k + 1 + piece * perPiece)..<min(m, k + 1 + (piece + 1) * perPiece) {
-                            let row = p + i * n + k + 2
-                            axpy(-z[i], u + 1, row, rest)                     // uₖ[1...]
-                            axpy(p[i * n + k + 1], row, sum, rest)            // vₖ₊₁,ᵢ·rowᵢ
-                        }
-                    }
-                    if pieces > 1 {
-                        parallelFor(pieces, sweep2)
-                        for c in 0..<rest { w[c] = 0 }
-                        for piece in 0..<pieces { axpy(1, partials.base + piece * n, w, rest) }
-                    } else {
-                        sweep2(0)
-                    }
-                }
                 }
             }
         }

@@ -278,6 +278,8 @@ public struct PCASpectrum: Sendable {
     public let cumulativeRatio: [Double]
     /// Whether the data were centred.
     public let isCentred: Bool
+    /// Whether every component is there (false only for the spectrum of a truncated fit).
+    private let isComplete: Bool
 
     /// min(n, f), the number of components.
     public var componentCount: Int { singularValues.count }
@@ -300,17 +302,11 @@ public struct PCASpectrum: Sendable {
         guard n >= 2 else { throw .tooFewSamples(found: n, needed: 2) }
         let centred = centredData(data, centred: isCentred).centred
         let g = gramMatrix(centred, ofColumns: n >= f)      // (n, f)ᵀ·(n, f) → (f, f), or (n, f)·(n, f)ᵀ → (n, n)
-        let t = tridiagonalize(try symmetricPart(checking: g, relativeTolerance: SymmetricEigen.symmetryTolerance))
-        var d = t.d, e = t.e
-        var noVectors: Matrix? = nil
-        try tridiagonalEigen(d: &d, e: &e, vt: &noVectors)
-        let s = d.sorted(by: >).map { $0 > 0 ? $0.squareRoot() : 0 }
+        let s = try symmetricEigenvalues(g).map { $0 > 0 ? $0.squareRoot() : 0 }
         let r = varianceRatios(s, samples: n, limit: min(n, f), centred: isCentred, squaredNorm: centred.squaredFrobeniusNorm)
         (singularValues, explainedVarianceRatio, cumulativeRatio, self.isCentred, isComplete) =
             (r.sigma, r.ratio, r.cumulative, isCentred, true)
     }
-
-    private let isComplete: Bool
 
     /// The number of leading components that explain a fraction `t` ∈ (0, 1] of the variance: the
     /// count `PCA.componentCount(forVariance:rule:)` gives on the same ratios.

@@ -386,6 +386,17 @@ func wilkinsonShift(_ a: Double, _ b: Double, _ c: Double) -> Double {
 
 // MARK: - Order and signs
 
+/// The eigenvalues alone of a square, finite, symmetric (within `SymmetricEigen.symmetryTolerance`)
+/// matrix, decreasing: tridiagonalization, then the implicit QR iteration on d and e with no
+/// vectors to rotate (O(n²) after the O(n³) reduction).
+package func symmetricEigenvalues(_ a: Matrix) throws(LinalgError) -> [Double] {
+    let t = tridiagonalize(try symmetricPart(checking: a, relativeTolerance: SymmetricEigen.symmetryTolerance))
+    var d = t.d, e = t.e
+    var noVectors: Matrix? = nil
+    try tridiagonalEigen(d: &d, e: &e, vt: &noVectors)
+    return d.sorted(by: >)
+}
+
 /// Eigenvalues in decreasing order (stable for ties) with the eigenvectors — the columns of `u` —
 /// reordered to match, each flipped so that its entry of largest magnitude (the first, on a tie) is
 /// positive (the convention of `svd`'s U, STYLE.md §10). Works along u's rows (two passes, no

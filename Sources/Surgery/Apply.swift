@@ -236,40 +236,24 @@ public final class Surgeon {
         }
     }
 
-    /// One group's decomposition, fitted if needed — for spectra and tests.
-    func decomposition(of group: MatrixGroup, centred: Bool) throws(SurgeryError) -> PCA {
-        let key = CacheKey(group: group, centred: centred)
-        try fit(cache[key] == nil ? [key] : [])
-        return cache[key]!
-    }
-
     /// The variance spectrum of each group: from the cached fit where there is one (a sweep on this
     /// surgeon made it), else from the eigenvalues alone (`PCASpectrum(of:)`, about half a fit's
     /// work), in batches as `fit`; those are not cached.
     func spectra(of groups: [MatrixGroup], centred: Bool, progress: (SurgeryProgress) -> Void) throws(SurgeryError) -> [PCASpectrum] {
         var spectra = groups.map { group in cache[CacheKey(group: group, centred: centred)].map { PCASpectrum($0) } }
         let missing = groups.indices.filter { spectra[$0] == nil }
+        let base = self.base
         var done = 0
-        for slice in Self.batches(missing, group: { groups[$0] }) {
-            let samples = slice.map { groups[$0].samples(in: base) }
-            var results = [Result<PCASpectrum, SurgeryError>?](repeating: nil, count: slice.count)
-            results.withUnsafeMutableBufferPointer { buffer in
-                let out = SharedPointer(buffer.baseAddress!)
-                parallelFor(slice.count) { i in
-                    out.base[i] = Result { () throws(SurgeryError) -> PCASpectrum in
-                        do { return try PCASpectrum(of: samples[i], centred: centred) } catch {
-                            throw .decompositionFailed(group: groups[slice[i]].label, reason: "\(error)")
-                        }
-                    }
-                }
+        try Self.inBatches(missing, group: { groups[$0] }, work: { index throws(SurgeryError) -> PCASpectrum in
+            do { return try PCASpectrum(of: groups[index].samples(in: base), centred: centred) } catch {
+                throw .decompositionFailed(group: groups[index].label, reason: "\(error)")
             }
-            for (index, result) in zip(slice, results) {
-                spectra[index] = try result!.get()
-                done += 1
-                progress(SurgeryProgress(done: done, total: missing.count,
-                                         item: "decomposing \(groups[index].label)\(centred ? "" : " (uncentred)"), eigenvalues only"))
-            }
-        }
+        }, finish: { index, spectrum in
+            spectra[index] = spectrum
+            done += 1
+            progress(SurgeryProgress(done: done, total: missing.count,
+                                     item: "decomposing \(groups[index].label)\(centred ? "" : " (uncentred)"), eigenvalues only"))
+        })
         return spectra.map { $0! }
     }
 
@@ -278,25 +262,16 @@ public final class Surgeon {
     /// Fits the groups in batches (`batches`: each fit is independent and writes only its own slot),
     /// reporting progress after each batch.
     private func fit(_ keys: [CacheKey], progress: (SurgeryProgress) -> Void = { _ in }) throws(SurgeryError) {
+        let base = self.base
         var done = 0
-        for slice in Self.batches(keys, group: \.group) {
-            let samples = slice.map { $0.group.samples(in: base) }
-            var results = [Result<PCA, SurgeryError>?](repeating: nil, count: slice.count)
-            results.withUnsafeMutableBufferPointer { buffer in
-                let out = SharedPointer(buffer.baseAddress!)
-                parallelFor(slice.count) { i in
-                    out.base[i] = Result { () throws(SurgeryError) -> PCA in
-                        try PCA.fitGroup(samples[i], centred: slice[i].centred, label: slice[i].group.label)
-                    }
-                }
-            }
-            for (key, result) in zip(slice, results) {
-                cache[key] = try result!.get()
-                done += 1
-                progress(SurgeryProgress(done: done, total: keys.count,
-                                         item: "decomposing \(key.group.label)\(key.centred ? "" : " (uncentred)")"))
-            }
-        }
+        try Self.inBatches(keys, group: \.group, work: { key throws(SurgeryError) -> PCA in
+            try PCA.fitGroup(key.group.samples(in: base), centred: key.centred, label: key.group.label)
+        }, finish: { key, pca in
+            cache[key] = pca
+            done += 1
+            progress(SurgeryProgress(done: done, total: keys.count,
+                                     item: "decomposing \(key.group.label)\(key.centred ? "" : " (uncentred)")"))
+        })
     }
 
     /// Groups to fit, a few per thread at a time (progress is reported and inputs are held per batch),
@@ -316,6 +291,23 @@ public final class Surgeon {
         }
     }
 
+    /// `work(key)` for every key on the threads, a batch at a time (`batches`), each result handed
+    /// to `finish` on this thread in batch order: the cache and progress are updated there.
+    private static func inBatches<Key: Sendable, Value: Sendable>(
+        _ keys: [Key], group: (Key) -> MatrixGroup, work: @Sendable (Key) throws(SurgeryError) -> Value,
+        finish: (Key, Value) -> Void) throws(SurgeryError) {
+        for slice in batches(keys, group: group) {
+            var results = [Result<Value, SurgeryError>?](repeating: nil, count: slice.count)
+            results.withUnsafeMutableBufferPointer { buffer in
+                let out = SharedPointer(buffer.baseAddress!)
+                parallelFor(slice.count) { i in
+                    out.base[i] = Result { () throws(SurgeryError) -> Value in try work(slice[i]) }
+                }
+            }
+            for (key, result) in zip(slice, results) { finish(key, try result!.get()) }
+        }
+    }
+
     /// Fits the output PCAs (activation basis) of the groups, a batch at a time like `fit`.
     private func fitOutputs(_ keys: [OutputKey], progress: (SurgeryProgress) -> Void) throws(SurgeryError) {
         guard !keys.isEmpty else { return }
@@ -324,25 +316,17 @@ public final class Surgeon {
             throw .calibrationMismatch(layers: calibration.layerCount, width: calibration.width,
                                        modelLayers: base.layers.count, modelWidth: base.embedding.shape[1])
         }
+        let base = self.base
         var done = 0
-        for slice in Self.batches(keys, group: \.group) {
-            let members = slice.map { key in key.group.members.map { base.layers[$0.layer][$0.target.tensor] } }
-            var results = [Result<OutputPCA, SurgeryError>?](repeating: nil, count: slice.count)
-            results.withUnsafeMutableBufferPointer { buffer in
-                let out = SharedPointer(buffer.baseAddress!)
-                parallelFor(slice.count) { i in
-                    out.base[i] = Result { () throws(SurgeryError) -> OutputPCA in
-                        try OutputPCA(weights: members[i], moment: calibration.moment(layer: slice[i].group.members[0].layer),
-                                      balanced: slice[i].balanced, label: slice[i].group.label)
-                    }
-                }
-            }
-            for (key, result) in zip(slice, results) {
-                outputCache[key] = try result!.get()
-                done += 1
-                progress(SurgeryProgress(done: done, total: keys.count,
-                                         item: "output PCA of \(key.group.label)\(key.balanced ? " (K/V balanced)" : "")"))
-            }
-        }
+        try Self.inBatches(keys, group: \.group, work: { key throws(SurgeryError) -> OutputPCA in
+            try OutputPCA(weights: key.group.members.map { base.layers[$0.layer][$0.target.tensor] },
+                          moment: calibration.moment(layer: key.group.members[0].layer),
+                          balanced: key.balanced, label: key.group.label)
+        }, finish: { key, pca in
+            outputCache[key] = pca
+            done += 1
+            progress(SurgeryProgress(done: done, total: keys.count,
+                                     item: "output PCA of \(key.group.label)\(key.balanced ? " (K/V balanced)" : "")"))
+        })
     }
 }

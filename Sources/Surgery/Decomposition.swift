@@ -28,3 +28,10 @@ extension PCA {
     /// Fraction of the variance (energy) the first n components explain.
     func explained(components n: Int) -> Double { n == 0 ? 0 : cumulativeRatio[n - 1] }
 }
+
+extension PCASpectrum {
+    /// The components a threshold t keeps, by Linalg's count rule (as `PCA.components(reaching:)`).
+    func components(reaching t: Double) -> Int {
+        (try? componentCount(forVariance: t)) ?? componentCount                 // complete spectra never throw
+    }
+}

@@ -24,7 +24,7 @@ public struct Spectrum: Sendable {
         public var cumulative: [Double] { fit.cumulativeRatio }
 
         /// Components needed to reach threshold t: the rule surgery uses (Linalg's count rule).
-        public func componentsNeeded(_ t: Double) -> Int { (try? fit.componentCount(forVariance: t)) ?? fit.componentCount }
+        public func componentsNeeded(_ t: Double) -> Int { fit.components(reaching: t) }
     }
 
     public let curves: [Curve]

@@ -10,6 +10,22 @@ import Linalg
 /// √(|λ| rounding) ≈ √(ε·min(n, f))·σ₁ ≲ 1e-6·σ₁.
 let gramZeroSingularValue = 1e-6
 
+/// σ and the ratios of a Gram-route fit (or spectrum) against the scikit-learn fixture `entry`, with
+/// PCATests' tolerances except at σ ≈ 0 (`gramZeroSingularValue`).
+func expectGramRouteSpectrum(_ sigma: [Float], _ ratios: [Float], matches entry: [String: Any], _ c: PCACase) throws {
+    let s = try LinalgFixtures.doubles(entry["singular_values_f64"] as! String)
+    let ratio = try LinalgFixtures.doubles(entry["explained_variance_ratio_f64"] as! String)
+    #expect(sigma.count == s.count && ratios.count == ratio.count, "\(c): counts")
+    for i in 0..<min(sigma.count, s.count) {
+        if s[i] <= zeroSingularValue * s[0] {
+            #expect(Double(sigma[i]) <= gramZeroSingularValue * s[0], "\(c): null σ\(i)")
+        } else {
+            #expect(abs(Double(sigma[i]) - s[i]) <= pcaSingularValueRelative * s[i] + 1e-13 * s[0], "\(c): σ\(i)")
+        }
+        #expect(abs(Double(ratios[i]) - ratio[i]) <= ratioRelative * ratio[i] + 1e-12, "\(c): ratio\(i)")
+    }
+}
+
 @Suite struct PCAGramTests {
     @Test(arguments: pcaCases)
     func matchesScikitLearn(_ c: PCACase) throws {
@@ -18,16 +34,7 @@ let gramZeroSingularValue = 1e-6
         let pca = try PCA.fit(x, solver: .covariance)
         let n = x.shape[0], f = x.shape[1], k = min(n, f)
         #expect(pca.componentCount == k && pca.isComplete)
-        let s = try LinalgFixtures.doubles(entry["singular_values_f64"] as! String)
-        let ratio = try LinalgFixtures.doubles(entry["explained_variance_ratio_f64"] as! String)
-        for i in 0..<k {
-            if s[i] <= zeroSingularValue * s[0] {
-                #expect(Double(pca.singularValues[i]) <= gramZeroSingularValue * s[0], "\(c): null σ\(i)")
-            } else {
-                #expect(abs(Double(pca.singularValues[i]) - s[i]) <= pcaSingularValueRelative * s[i] + 1e-13 * s[0], "\(c): σ\(i)")
-            }
-            #expect(abs(Double(pca.explainedVarianceRatio[i]) - ratio[i]) <= ratioRelative * ratio[i] + 1e-12, "\(c): ratio\(i)")
-        }
+        try expectGramRouteSpectrum(pca.singularValues, pca.explainedVarianceRatio, matches: entry, c)
         let head = try LinalgFixtures.floats(entry["components_f64_head"] as! String)
         for i in 0..<(head.count / f) {
             let worst = (0..<f).map { abs(pca.components[i, $0] - head[i * f + $0]) }.max()!

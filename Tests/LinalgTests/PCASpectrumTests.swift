@@ -14,16 +14,7 @@ import Linalg
         let spectrum = try PCASpectrum(of: x)
         let k = min(x.shape[0], x.shape[1])
         #expect(spectrum.componentCount == k && spectrum.isCentred)
-        let s = try LinalgFixtures.doubles(entry["singular_values_f64"] as! String)
-        let ratio = try LinalgFixtures.doubles(entry["explained_variance_ratio_f64"] as! String)
-        for i in 0..<k {
-            if s[i] <= zeroSingularValue * s[0] {
-                #expect(Double(spectrum.singularValues[i]) <= gramZeroSingularValue * s[0], "\(c): null σ\(i)")
-            } else {
-                #expect(abs(Double(spectrum.singularValues[i]) - s[i]) <= pcaSingularValueRelative * s[i] + 1e-13 * s[0], "\(c): σ\(i)")
-            }
-            #expect(abs(Double(spectrum.explainedVarianceRatio[i]) - ratio[i]) <= ratioRelative * ratio[i] + 1e-12, "\(c): ratio\(i)")
-        }
+        try expectGramRouteSpectrum(spectrum.singularValues, spectrum.explainedVarianceRatio, matches: entry, c)
         let thresholds = entry["thresholds"] as! [Double]
         let study = entry["counts_study"] as! [Int], sklearn = entry["counts_sklearn"] as! [Int]
         for (i, t) in thresholds.enumerated() {
